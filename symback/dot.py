@@ -75,7 +75,9 @@ def to_dot(source: str | Expression | Trace,
     lines.append(f"  label={_quote(caption)};")
     for s in trace.forward:
         label = [s.equation]
-        if known:
+        if known and s.kind != "op":
+            label = [f"{s.name} = {number(s.value, digits)}"]
+        elif known:
             label.append(f"= {number(s.value, digits)}" if s.value is not None else "(not computed)")
         if backward and s.node in adjoints:
             adj = adjoints[s.node]
