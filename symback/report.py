@@ -17,7 +17,7 @@ from .explain import Adjoint, Trace, Value
 
 DEFAULT_LIMIT = 40        # rows per table in text and markdown
 DEFAULT_DIGITS = 6
-MAX_TERMS = 6             # chain-rule terms shown in one sum
+MAX_TERMS = 4             # chain-rule terms shown in one sum
 FORMATS = ("text", "markdown", "json")
 
 
