@@ -189,7 +189,8 @@ def render(program: Program, specs: list[FunctionSpec], *, backend: str, text: s
         uses_module = uses_module or f"{be.module}." in spec.returns
         functions.append({
             "name": spec.name,
-            "params": ", ".join(f"{p}: {be.number_type}" for p in program.params),
+            "params": ", ".join(f"{p}: {be.number_type}"
+                                for p in program.functions[spec.name].params),
             "annotation": spec.annotation,
             "doc": spec.doc,
             "body": lines,
