@@ -284,8 +284,8 @@ def _function_specs(program: schedule.Program, expression: Expression, wrt: list
     num = BACKENDS[backend].number_type
     n_in = len(wrt)
 
-    def texts(fname: str) -> list[str]:
-        return result_texts(funcs[fname], backend)
+    def texts(fname: str, expand: bool = True) -> list[str]:
+        return result_texts(funcs[fname], backend, expand)
 
     def ops(fname: str) -> str:
         n = program.op_count(fname)
@@ -297,7 +297,7 @@ def _function_specs(program: schedule.Program, expression: Expression, wrt: list
     def matrix(flat: list[str], n_rows: int) -> str:
         text = tuple_text([tuple_text(flat[k * n_in:(k + 1) * n_in]) if n_in else "()"
                            for k in range(n_rows)])
-        return f"numpy.array({text})" if as_array else text
+        return f"_matrix({text}, _shape)" if as_array else text
 
     if len(outs) == 1:
         f, partials = outs[0], [f"d{outs[0]}/d{w}" for w in wrt]
@@ -315,13 +315,12 @@ def _function_specs(program: schedule.Program, expression: Expression, wrt: list
         ]
         if "hessian" in funcs:
             hess_type = "numpy.ndarray" if as_array else f"tuple[{', '.join([grad_type] * n_in)}]"
-            layout = ("an array of shape (n, n) + the inputs' broadcast shape" if as_array
-                      else "nested tuples, one row per input")
+            layout = "an (n, n) + shape array" if as_array else "nested tuples"
             vs = ", ".join(funcs["hvp"].params[len(funcs["hvp"].params) - n_in:])
             specs += [
-                FunctionSpec("hessian", matrix(texts("hessian"), n_in), hess_type,
-                             f"Return the Hessian of {f}, symmetric, rows and columns in WRT "
-                             f"order, as {layout}. {ops('hessian')}."),
+                FunctionSpec("hessian", matrix(texts("hessian", False), n_in), hess_type,
+                             f"Return the Hessian of {f} (symmetric, WRT order) as {layout}. "
+                             f"{ops('hessian')}."),
                 FunctionSpec("hvp", tuple_text(texts("hvp")) if n_in else "()", grad_type,
                              f"Return the Hessian of {f} times the vector ({vs}), in WRT "
                              f"order. {ops('hvp')}."),
@@ -333,15 +332,16 @@ def _function_specs(program: schedule.Program, expression: Expression, wrt: list
         return matrix(flat, n_out)
 
     vj = texts("value_and_jacobian")
+    vj_raw = texts("value_and_jacobian", False)
     out_type = f"tuple[{', '.join([num] * n_out)}]"
     jac_type = "numpy.ndarray" if as_array else f"tuple[{', '.join([grad_type] * n_out)}]"
     return [
         FunctionSpec("forward", tuple_text(texts("forward")), out_type,
                      f"({', '.join(outs)}); {ops('forward')}."),
-        FunctionSpec("jacobian", rows(texts("jacobian")), jac_type,
+        FunctionSpec("jacobian", rows(texts("jacobian", False)), jac_type,
                      f"one row per output ({', '.join(outs)}), each in WRT order; "
                      f"{ops('jacobian')}."),
-        FunctionSpec("value_and_jacobian", f"{tuple_text(vj[:n_out])}, {rows(vj[n_out:])}",
+        FunctionSpec("value_and_jacobian", f"{tuple_text(vj[:n_out])}, {rows(vj_raw[n_out:])}",
                      f"tuple[{out_type}, {jac_type}]",
                      f"(values, jacobian); {ops('value_and_jacobian')}."),
     ]
