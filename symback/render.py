@@ -205,7 +205,7 @@ def render(program: Program, specs: list[FunctionSpec], *, backend: str, text: s
     if be.name == "numpy":
         every = [line for f in functions for line in f["body"] + [f["returns"]]]
         for name in numpy_helpers.needed(every):
-            source, imports = numpy_helpers.HELPERS[name]
+            source, imports, _ = numpy_helpers.HELPERS[name]
             helpers.append(source)
             modules += [m for m in imports if m not in modules]
         modules = sorted(set(modules) | {"numpy"})

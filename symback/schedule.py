@@ -28,7 +28,8 @@ RESERVED = frozenset(
     set(keyword.kwlist) | set(getattr(keyword, "softkwlist", [])) | set(dir(builtins))
     | {"math", "numpy", "np", "forward", "gradient", "value_and_grad", "jacobian", "hessian",
        "hvp", "jvp", "INPUTS", "WRT", "OUTPUTS", "EXPRESSION", "value_and_jacobian",
-       "_shape", "_expand", "_erf", "_erfc"}
+       "_shape", "_expand", "_matrix", "_erf", "_erfc", "_erfc_pos", "_ERF_SMALL",
+       "_ERFCX"}
 )
 
 # Longest chain of nested `where` conditions tracked as a guard; deeper nesting is computed

@@ -219,7 +219,29 @@ def test_helpers_only_when_used() -> None:
     src = symback.compile("x*y", backend="numpy").source
     assert "_erf" not in src and "import math" not in src
     src = symback.compile("erf(x)", backend="numpy").source
-    assert "def _erf(" in src and "def _erfc(" not in src
+    assert "def _erf(" in src and "def _erfc(" not in src and "import math" not in src
+
+
+def test_erf_coefficients_are_rederivable() -> None:
+    # How the helper's constants were made: Taylor coefficients of erf(x)/x in x**2, and the
+    # Chebyshev fit of exp(a*a)*erfc(a)*(a+1) in y = (a-4)/(a+4), converted to powers of y.
+    import mpmath as mp
+
+    from symback.numpy_helpers import ERFC_POS
+    space: dict = {"numpy": np}
+    exec(ERFC_POS, space)
+    mp.mp.dps = 40
+    taylor = [2 / mp.sqrt(mp.pi) * (-1) ** n / (mp.factorial(n) * (2 * n + 1))
+              for n in range(len(space["_ERF_SMALL"]))]
+    assert [float(c) for c in taylor] == list(space["_ERF_SMALL"])
+    deg, n_nodes = len(space["_ERFCX"]) - 1, 4 * (len(space["_ERFCX"]) - 1)
+    ys = [mp.cos(mp.pi * (j + mp.mpf(1) / 2) / n_nodes) for j in range(n_nodes)]
+    vals = [mp.exp(x * x) * mp.erfc(x) * (x + 1) for x in (4 * (1 + y) / (1 - y) for y in ys)]
+    cheb = [2 * sum(v * mp.cos(mp.pi * k * (j + mp.mpf(1) / 2) / n_nodes)
+                    for j, v in enumerate(vals)) / n_nodes for k in range(deg + 1)]
+    cheb[0] /= 2
+    powers = np.polynomial.chebyshev.cheb2poly([float(c) for c in cheb])
+    np.testing.assert_allclose(powers, space["_ERFCX"], rtol=0, atol=1e-15)
 
 
 def test_generated_source_imports_only_numpy() -> None:
