@@ -101,7 +101,8 @@ def body(fn: Function, backend: Backend) -> list[str]:
     lines: list[str] = []
     defined: set[int] = set()
     current = -1
-    for stmt in fn.statements:
+    frees = _last_uses(fn) if backend.name == "numpy" else {}
+    for k, stmt in enumerate(fn.statements):
         guard = stmt.guard if backend.lazy else -1
         if guard != current:
             if guard != -1:
@@ -110,7 +111,25 @@ def body(fn: Function, backend: Backend) -> list[str]:
             current = guard
         indent = "    " if guard != -1 else ""
         lines.append(f"{indent}{stmt.target} = {expression(stmt, backend)}")
+        if k in frees:
+            lines.append(f"{indent}del {', '.join(frees[k])}")
     return lines
+
+
+def _last_uses(fn: Function) -> dict[int, list[str]]:
+    """Statement index -> intermediates last used there (numpy backend). Deleting them frees
+    their arrays at once, so the next statements reuse that memory instead of holding every
+    intermediate of a long program alive (a gigabyte on a million points) until return."""
+    keep = set(fn.params) | {x for x in fn.results if isinstance(x, str)}
+    last: dict[str, int] = {}
+    for k, stmt in enumerate(fn.statements):
+        for x in stmt.operands:
+            if isinstance(x, str) and x not in keep:
+                last[x] = k
+    frees: dict[int, list[str]] = {}
+    for name, k in last.items():
+        frees.setdefault(k, []).append(name)
+    return {k: sorted(set(names)) for k, names in frees.items()}
 
 
 def _test(fn: Function, index: int) -> str:
