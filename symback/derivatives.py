@@ -140,7 +140,7 @@ def hessian(g: Graph, output: int, wrt: list[int], grads: list[int],
 
     Args:
         g: the graph (it grows).
-        output: the differentiated node (only used for the cost estimate).
+        output: the differentiated node (kept for symmetry with `jacobian`; unused).
         wrt: the input nodes.
         grads: the gradient nodes of `output` with respect to `wrt` (from `reverse.gradient`).
         mode: "forward" (forward over reverse: a jvp of the gradient per input), "reverse"
