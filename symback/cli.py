@@ -37,7 +37,13 @@ def _build_parser() -> argparse.ArgumentParser:
     comp.add_argument("-o", "--output", metavar="OUT",
                       help="write the module to OUT (atomically); default: print it")
     comp.add_argument("--backend", choices=sorted(BACKENDS), default="python",
-                      help="python: scalars with math (default)")
+                      help="python: scalars with math (default); numpy: arrays with "
+                      "broadcasting")
+    comp.add_argument("--hessian", action="store_true",
+                      help="also write hessian() and hvp() (one output only)")
+    comp.add_argument("--mode", choices=("auto", "reverse", "forward"), default="auto",
+                      help="how Jacobians and Hessians are built: auto (fewer operations, "
+                      "default), reverse sweeps, or forward sweeps (forward over reverse)")
     comp.add_argument("--name", help="the module's name shown in its docstring "
                       "(default: the file's '# name:' or stem, else 'expr')")
     comp.set_defaults(run=_run_compile)
@@ -77,7 +83,8 @@ def _run_compile(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
     text, default_name = _read_input(args, parser)
     limits = {"max_chars": None, "max_nodes": None} if args.no_limits else {}
     compiled = compile_expr(text, wrt=args.wrt, name=args.name or default_name,
-                            backend=args.backend, **limits)
+                            backend=args.backend, hessian=args.hessian, mode=args.mode,
+                            **limits)
     if args.output is None:
         sys.stdout.write(compiled.source)
         return 0
