@@ -196,10 +196,11 @@ class _Parser:
             self.ahead = next(self.toks)
         return self.ahead
 
-    def error(self, message: str, tok: _Tok | int, width: int | None = None) -> ParseError:
+    def error(self, message: str, tok: _Tok | int, width: int | None = None,
+              cls: type = ParseError) -> ParseError:
         if isinstance(tok, int):
-            return self.src.error(message, tok, width or 1)
-        return self.src.error(message, tok.pos, width or max(1, len(tok.text)))
+            return self.src.error(message, tok, width or 1, cls)
+        return self.src.error(message, tok.pos, width or max(1, len(tok.text)), cls)
 
     # --- statements ------------------------------------------------------------------------
 
@@ -264,8 +265,8 @@ class _Parser:
                              "each name is bound once", tok)
         if name in self.used_inputs:
             used = self.src.error("", self.used_inputs[name])
-            raise self.error(f"cannot assign to {name!r}: it is already used as an input "
-                             f"at {used.line}:{used.column}", tok)
+            raise self.error(f"{name!r} is used at {used.line}:{used.column} before this "
+                             "definition (define it first, or use another name)", tok)
         if name in self.declared:
             raise self.error(f"cannot assign to {name!r}: it is a declared input", tok)
 
@@ -289,6 +290,9 @@ class _Parser:
         expect_operand = True
         while True:
             tok = self.tok
+            if tok.kind == "nl" and any_open(stack):
+                self.advance()                      # newlines inside parentheses are spaces
+                continue
             if expect_operand:
                 if tok.kind == "number":
                     values.append(_Val(self.number(tok), "real", tok.pos))
@@ -411,7 +415,7 @@ class _Parser:
         try:
             node = self.graph.apply(op, *(a.node for a in args))
         except LimitError as exc:
-            raise self.error(exc.message, tok) from None
+            raise self.error(exc.message, tok, cls=LimitError) from None
         return _Val(node, spec.kind, pos)
 
     def require_real(self, val: _Val, tok: _Tok) -> None:
@@ -466,7 +470,7 @@ class _Parser:
         try:
             return self.graph.const(value)
         except LimitError as exc:
-            raise self.error(exc.message, tok) from None
+            raise self.error(exc.message, tok, cls=LimitError) from None
 
     def name_value(self, tok: _Tok) -> _Val:
         name = tok.text
@@ -482,7 +486,7 @@ class _Parser:
         try:
             node = self.graph.var(name)
         except LimitError as exc:
-            raise self.error(exc.message, tok) from None
+            raise self.error(exc.message, tok, cls=LimitError) from None
         return _Val(node, "real", tok.pos)
 
     # --- messages --------------------------------------------------------------------------
@@ -502,6 +506,14 @@ class _Parser:
         pos = values[-1].pos
         m = _TOKEN.match(self.src.text, pos)
         return repr(m.group()) if m else "the expression"
+
+
+def any_open(stack: list[tuple]) -> bool:
+    """True if a parenthesis or call is open (its frame is somewhere on the stack)."""
+    for frame in reversed(stack):
+        if frame[0] in ("paren", "call"):
+            return True
+    return False
 
 
 def parse(text: str, inputs: list[str] | None = None, *,

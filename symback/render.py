@@ -237,7 +237,7 @@ def render(program: Program, specs: list[FunctionSpec], *, backend: str, text: s
         expression=_shown_expression(text),
         imports=modules,
         constants=list(extra.items()),
-        exported=list(extra) + [f["name"] for f in functions],
+        exported=sorted(list(extra) + [f["name"] for f in functions]),
         functions=functions,
     )
 

@@ -125,10 +125,12 @@ def _apply(node: Any, args: list[Any]) -> Any:
     if isinstance(node, sp.Pow):
         return _power(*args)
     if isinstance(node, sp.Piecewise):
-        for k in range(0, len(args), 2):
-            if args[k + 1]:
-                return args[k]
+        for value, cond in args:                      # args are evaluated ExprCondPairs
+            if cond:
+                return value
         raise ValueError("no branch of Piecewise applies")
+    if name == "ExprCondPair":
+        return tuple(args)
     simple = {
         "sin": mpmath.sin, "cos": mpmath.cos, "tan": mpmath.tan, "asin": mpmath.asin,
         "acos": mpmath.acos, "atan": mpmath.atan, "sinh": mpmath.sinh, "cosh": mpmath.cosh,
@@ -188,9 +190,9 @@ def gradient(expr: Any, names: Sequence[str], point: dict[str, float]) -> tuple[
             if not isinstance(args[1], sp.Number):
                 work.append((args[1], weight * _power(base, ex) * mpmath.log(base)))
         elif isinstance(node, sp.Piecewise):
-            for k in range(0, len(args), 2):
-                if values[k + 1]:
-                    work.append((args[k], weight))
+            for pair, (_, cond) in zip(args, values):
+                if cond:
+                    work.append((pair.args[0], weight))
                     break
         else:
             for k, arg in enumerate(args):
