@@ -23,7 +23,7 @@ from typing import Any, Callable, Sequence
 
 from . import parse as _parse
 from . import derivatives, schedule
-from .errors import ArgumentError, SymbackError
+from .errors import ArgumentError, LimitError, SymbackError
 from .graph import DEFAULT_MAX_NODES
 from .parse import DEFAULT_MAX_CHARS, Expression, directives
 from .render import BACKENDS, FunctionSpec, render, result_texts, tuple_text
@@ -55,7 +55,12 @@ def _declared(text: Any) -> list[str] | None:
     if not isinstance(text, str):
         return None
     line = directives(text).get("vars")
-    return _input_names(line, "# vars:") if line is not None else None
+    if line is None:
+        return None
+    try:
+        return _input_names(line, "# vars")
+    except ArgumentError as exc:               # a fault in the text: show where it is
+        raise _parse.directive_error(text, "vars", exc.message) from None
 
 
 def _input_names(names: Sequence[str] | str, what: str) -> list[str]:
@@ -65,8 +70,12 @@ def _input_names(names: Sequence[str] | str, what: str) -> list[str]:
     result: list[str] = []
     for n in names:
         if not isinstance(n, str) or not _IDENTIFIER.match(n) or n.startswith("__"):
-            raise ArgumentError(f"{what}: {n!r} is not a valid input name "
+            shown = _parse.quote(n) if isinstance(n, str) else repr(n)
+            raise ArgumentError(f"{what}: {shown} is not a valid input name "
                                 "(ASCII letters, digits and '_', not starting with '__')")
+        problem = _parse.name_problem(n, hints=False)
+        if problem is not None:
+            raise ArgumentError(f"{what}: {problem}")
         if n in result:
             raise ArgumentError(f"{what}: {n!r} is listed twice")
         result.append(n)
@@ -228,8 +237,12 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     wrt_names = declared if wrt is not None else inputs
     param_nodes = [g.lookup_var(n) for n in inputs]
     wrt_nodes = [g.lookup_var(n) for n in wrt_names]
-    built = derivatives.plan(g, expression.outputs, wrt_nodes,  # type: ignore[arg-type]
-                             hessian_too=hessian, mode=mode, taken=list(inputs))
+    try:
+        built = derivatives.plan(g, expression.outputs, wrt_nodes,  # type: ignore[arg-type]
+                                 hessian_too=hessian, mode=mode, taken=list(inputs))
+    except LimitError as exc:                   # the derivative graph is too large: point
+        raise expression.error(f"{exc.message} while building the derivatives",  # at the
+                               expression.positions[-1], LimitError) from None   # output
     roots = built.roots
     program = schedule.schedule(g, param_nodes, roots, built.labels,  # type: ignore[arg-type]
                                 built.extra_params)
@@ -373,7 +386,7 @@ def read_expr_file(path: str | os.PathLike[str]) -> ExprFile:
     except OSError as exc:
         raise ArgumentError(f"cannot read {str(p)!r}: {exc.strerror or exc}") from None
     found = directives(text)
-    names = _input_names(found["vars"], "# vars:") if "vars" in found else None
+    names = _input_names(found["vars"], "# vars") if "vars" in found else None
     point = None
     if "point" in found:
         try:
