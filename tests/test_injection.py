@@ -3,7 +3,6 @@ work or are refused with a reason, and comments cannot break out of the module d
 
 from __future__ import annotations
 
-import math
 import sys
 import types
 
