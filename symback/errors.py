@@ -11,8 +11,30 @@ offending token:
 
 from __future__ import annotations
 
+import unicodedata
+
 # Long source lines (a 1 MB one-line expression) are shown as a window around the caret.
 _WINDOW = 72
+
+
+def _shown(ch: str) -> tuple[str, int]:
+    """How one source character is displayed, and how many terminal columns it takes.
+
+    Control and format characters (escape sequences, carriage returns, line separators,
+    bidirectional overrides) are shown as `\\xNN`/`\\uNNNN` so that a hostile expression
+    cannot move the cursor or split the error into more lines; wide characters count 2.
+    """
+    if ch == "\t" or " " <= ch <= "~":
+        return ch, 1
+    category = unicodedata.category(ch)
+    if category[0] in "CZ" and category != "Zs" or ch == "\ufeff":
+        text = f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}"
+        if ord(ch) > 0xFFFF:
+            text = f"\\U{ord(ch):08x}"
+        return text, len(text)
+    if unicodedata.combining(ch):
+        return ch, 0
+    return ch, 2 if unicodedata.east_asian_width(ch) in "WF" else 1
 
 
 class SymbackError(Exception):
@@ -54,9 +76,15 @@ class SymbackError(Exception):
             shown = ("..." if start else "") + text[start:end] + ("..." if end < len(text) else "")
             col = col - start + (3 if start else 0)
             text = shown
-        pad = "".join(ch if ch == "\t" else " " for ch in text[:col])
-        width = min(self.width, max(1, len(text) - col))
-        return f"  {text}\n  {pad}{'^' * width}"
+        shown, pad, width = [], [], 0
+        for k, ch in enumerate(text):
+            piece, cols = _shown(ch)
+            shown.append(piece)
+            if k < col:
+                pad.append("\t" if ch == "\t" else " " * cols)
+            elif k < col + self.width:
+                width += max(1, cols)
+        return f"  {''.join(shown)}\n  {''.join(pad)}{'^' * max(1, width)}"
 
     def __str__(self) -> str:
         caret = self.caret()

@@ -98,7 +98,7 @@ def _builder(name: str) -> Callable[..., Any]:
 
 sqrt, exp, log, sin, cos, sinh, cosh, sign = (_builder(n) for n in (
     "sqrt", "exp", "log", "sin", "cos", "sinh", "cosh", "sign"))
-sigmoid, eq, where = _builder("sigmoid"), _builder("eq"), _builder("where")
+sigmoid, eq, where, hypot = (_builder(n) for n in ("sigmoid", "eq", "where", "hypot"))
 
 
 def _nonzero(x: Any) -> Any:
@@ -340,7 +340,11 @@ _TABLE: list[Op] = [
         lambda o, x: 0.0,
         _sign, lambda sp, x: sp.sign(x), smooth=False, note="sign' = 0 everywhere, also at 0"),
     Op("atan2", 2, "math.atan2({0}, {1})", "numpy.arctan2({0}, {1})",
-       (lambda o, y, x: x / (x * x + y * y), lambda o, y, x: -y / (x * x + y * y)),
+       # x / r**2 and -y / r**2 with r = hypot(x, y), divided by r twice: x*x + y*y
+       # underflows to 0 near 1e-160 (atan2(1e-200, 1e-200) had slope inf) and overflows
+       # near 1e155 (slope 0), while the ratios x / r, y / r stay in [-1, 1].
+       (lambda o, y, x: (x / hypot(x, y)) / hypot(x, y),
+        lambda o, y, x: -(y / hypot(x, y)) / hypot(x, y)),
        math.atan2, lambda sp, y, x: sp.atan2(y, x), (_R, _POS),
        note="atan2(y, x) has no derivative at (0, 0): nan on numpy, ZeroDivisionError on python"),
     Op("hypot", 2, "math.hypot({0}, {1})", "numpy.hypot({0}, {1})",

@@ -8,8 +8,9 @@ is reduced, so no syntax tree is kept and a million-term sum needs small stacks.
 The input language is Python expression syntax: numbers, names, `+ - * / **` (`^` is also
 power), unary `-`/`+`, parentheses, calls of the functions in the rule table, comparisons
 inside `where(cond, a, b)`, constants `pi` and `e`, `#` comments. Statements are separated by
-newlines or `;`; `name = expr` binds a named intermediate; the last statement is the output
-(an expression, a bound name, or `a, b, ...` for several outputs).
+newlines or `;` (inside parentheses a newline continues the statement, as in Python);
+`name = expr` binds a named intermediate; the last statement is the output (an expression,
+a bound name, or `a, b, ...` for several outputs).
 
 Every error is a `ParseError` with the line and column of the offending text.
 """
@@ -34,7 +35,7 @@ _TOKEN = re.compile(r"""
     (?P<ws>[ \t\f\r]+)
   | (?P<comment>\#[^\n]*)
   | (?P<nl>\n)
-  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>\*\*|<=|>=|==|!=|[-+*/^(),=;<>])
 """, re.VERBOSE)
@@ -91,6 +92,11 @@ class Expression:
     inputs: list[str]
     text: str
     bindings: dict[str, int] = field(default_factory=dict)
+    positions: list[int] = field(default_factory=list)
+
+    def error(self, message: str, offset: int = 0, cls: type = ParseError) -> ParseError:
+        """An error located at `offset` in the text (e.g. at an output: `positions[k]`)."""
+        return _Source(self.text).error(message, offset, 1, cls)
 
 
 @dataclass
@@ -120,6 +126,17 @@ class _Source:
         end = self.text.find("\n", start)
         src = self.text[start:] if end < 0 else self.text[start:end]
         return cls(message, line + 1, pos - start + 1, src.rstrip("\r"), width)
+
+
+# Longest piece of user text quoted whole in a message; longer names are shortened.
+_QUOTED = 40
+
+
+def quote(text: str) -> str:
+    """repr(text), shortened in the middle when long, so a message stays one short line."""
+    if len(text) <= _QUOTED:
+        return repr(text)
+    return f"{text[:24]!r}...{text[-8:]!r} ({len(text):,} characters)"
 
 
 def _describe(ch: str) -> str:
@@ -161,11 +178,25 @@ def _bad_number(src: _Source, start: int, end: int) -> None:
         stop += 1
     word, follow = text[start:stop], text[end]
     if follow in "jJ":
-        raise src.error(f"complex numbers are not supported: {word!r}", start, stop - start)
+        raise src.error(f"complex numbers are not supported: {quote(word)}", start, stop - start)
     if follow.isalpha() and follow not in "eE" and not text[start:end] == "0":
-        raise src.error(f"expected an operator between {text[start:end]!r} and "
-                        f"{text[end:stop]!r} (write {text[start:end]}*{text[end:stop]})", end)
-    raise src.error(f"malformed number {word!r}", start, stop - start)
+        num, rest = text[start:end], text[end:stop]
+        hint = f" (write {num}*{rest})" if len(rest) <= _QUOTED else ""
+        raise src.error(f"expected an operator between {quote(num)} and {quote(rest)}{hint}",
+                        end)
+    raise src.error(f"malformed number {quote(word)}", start, stop - start)
+
+
+def name_problem(name: str, hints: bool = True) -> str | None:
+    """Why `name` cannot be a name in an expression (a keyword, or starting with '__'),
+    or None if it can. `hints`: say what the user probably meant (`if` -> use where())."""
+    if keyword.iskeyword(name) or name in ("match", "case", "type", "_"):
+        hint = "it is a Python keyword and cannot be a name"
+        hint = _KEYWORD_HINTS.get(name, hint) if hints else hint
+        return f"{quote(name)}: {hint}"
+    if name.startswith("__"):
+        return f"names starting with '__' are not allowed: {quote(name)}"
+    return None
 
 
 class _Parser:
@@ -216,7 +247,8 @@ class _Parser:
         values, labels = last
         return Expression(self.graph, [v.node for v in values], labels,
                           self.graph.variables(), self.src.text,
-                          {k: v.node for k, v in self.bound.items()})
+                          {k: v.node for k, v in self.bound.items()},
+                          [v.pos for v in values])
 
     def statement(self) -> tuple[list[_Val], list[str]]:
         """One statement; returns its values and their labels (for the last statement)."""
@@ -256,27 +288,24 @@ class _Parser:
         name = tok.text
         self.check_name(tok)
         if name in FUNCTIONS:
-            raise self.error(f"cannot assign to {name!r}: it is a function name", tok)
+            raise self.error(f"cannot assign to {quote(name)}: it is a function name", tok)
         if name in CONSTANTS:
-            raise self.error(f"cannot assign to {name!r}: it is a constant", tok)
+            raise self.error(f"cannot assign to {quote(name)}: it is a constant", tok)
         if name in self.bound:
             first = self.src.error("", self.bound[name].pos)
-            raise self.error(f"{name!r} is already bound at {first.line}:{first.column}; "
+            raise self.error(f"{quote(name)} is already bound at {first.line}:{first.column}; "
                              "each name is bound once", tok)
         if name in self.used_inputs:
             used = self.src.error("", self.used_inputs[name])
-            raise self.error(f"{name!r} is used at {used.line}:{used.column} before this "
+            raise self.error(f"{quote(name)} is used at {used.line}:{used.column} before this "
                              "definition (define it first, or use another name)", tok)
         if name in self.declared:
-            raise self.error(f"cannot assign to {name!r}: it is a declared input", tok)
+            raise self.error(f"cannot assign to {quote(name)}: it is a declared input", tok)
 
     def check_name(self, tok: _Tok) -> None:
-        name = tok.text
-        if keyword.iskeyword(name) or name in ("match", "case", "type", "_"):
-            hint = _KEYWORD_HINTS.get(name, "it is a Python keyword and cannot be a name")
-            raise self.error(f"{name!r}: {hint}", tok)
-        if name.startswith("__"):
-            raise self.error(f"names starting with '__' are not allowed: {name!r}", tok)
+        problem = name_problem(tok.text)
+        if problem is not None:
+            raise self.error(problem, tok)
 
     # --- expressions (shunting-yard) -------------------------------------------------------
 
@@ -288,10 +317,11 @@ class _Parser:
         stack: list[tuple] = []
         outputs: list[_Val] = []
         expect_operand = True
+        depth = 0                                   # open '(' and calls: newlines continue
         while True:
             tok = self.tok
-            if tok.kind == "nl" and any_open(stack):
-                self.advance()                      # newlines inside parentheses are spaces
+            if tok.kind == "nl" and depth:
+                self.advance()                      # inside parentheses, as in Python
                 continue
             if expect_operand:
                 if tok.kind == "number":
@@ -301,11 +331,13 @@ class _Parser:
                     self.check_name(tok)
                     if self.peek().text == "(":
                         self.open_call(tok, stack, len(values))
+                        depth += 1
                         continue
                     values.append(self.name_value(tok))
                     expect_operand = False
                 elif tok.text == "(":
                     stack.append(("paren", tok))
+                    depth += 1
                 elif tok.text in ("-", "+"):
                     stack.append(("neg" if tok.text == "-" else "pos", tok))
                 else:
@@ -325,6 +357,7 @@ class _Parser:
                 if not stack:
                     raise self.error("unmatched ')'", tok)
                 frame = stack.pop()
+                depth -= 1
                 if frame[0] == "call":
                     self.close_call(frame, values)
             elif text == ",":
@@ -429,10 +462,10 @@ class _Parser:
         self.check_name(tok)
         if name not in FUNCTIONS:
             if name in self.bound or name in self.used_inputs or name in self.declared:
-                raise self.error(f"{name!r} is a variable, not a function", tok)
+                raise self.error(f"{quote(name)} is a variable, not a function", tok)
             hint = difflib.get_close_matches(name, list(FUNCTIONS), n=1)
             more = f" (did you mean {hint[0]!r}?)" if hint else ""
-            raise self.error(f"unknown function {name!r}{more}", tok)
+            raise self.error(f"unknown function {quote(name)}{more}", tok)
         self.advance()                              # the name
         stack.append(("call", tok, first, self.tok))
         self.advance()                              # '('
@@ -463,7 +496,7 @@ class _Parser:
     def number(self, tok: _Tok) -> int:
         value = float(tok.text)
         if value == float("inf"):
-            raise self.error(f"number {tok.text!r} is too large for a float", tok)
+            raise self.error(f"number {quote(tok.text)} is too large for a float", tok)
         return self.const(value, tok)
 
     def const(self, value: float, tok: _Tok) -> int:
@@ -481,7 +514,7 @@ class _Parser:
         if name in CONSTANTS:
             return _Val(self.const(CONSTANTS[name], tok), "real", tok.pos)
         if name in FUNCTIONS:
-            raise self.error(f"{name!r} is a function; call it as {name}(...)", tok)
+            raise self.error(f"{quote(name)} is a function; call it as {name}(...)", tok)
         self.used_inputs.setdefault(name, tok.pos)
         try:
             node = self.graph.var(name)
@@ -498,22 +531,14 @@ class _Parser:
         if tok.kind == "nl":
             return "end of line"
         kind = {"number": "number", "name": "name"}.get(tok.kind, "")
-        return f"{kind} {tok.text!r}".strip()
+        return f"{kind} {quote(tok.text)}".strip()
 
     def show_prev(self, values: list[_Val]) -> str:
         if not values:
             return "the expression"
         pos = values[-1].pos
         m = _TOKEN.match(self.src.text, pos)
-        return repr(m.group()) if m else "the expression"
-
-
-def any_open(stack: list[tuple]) -> bool:
-    """True if a parenthesis or call is open (its frame is somewhere on the stack)."""
-    for frame in reversed(stack):
-        if frame[0] in ("paren", "call"):
-            return True
-    return False
+        return quote(m.group()) if m else "the expression"
 
 
 def parse(text: str, inputs: list[str] | None = None, *,
@@ -544,6 +569,16 @@ def parse(text: str, inputs: list[str] | None = None, *,
 
 
 _DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(vars|point|name|description)[ \t]*:(.*)$", re.M)
+
+
+def directive_error(text: str, key: str, message: str) -> ParseError:
+    """A `ParseError` located at the first `# key:` line of `text` (or at 1:1)."""
+    offset = 0
+    for m in _DIRECTIVE.finditer(text):
+        if m.group(1) == key:
+            offset = m.start(2)
+            break
+    return _Source(text).error(message, offset)
 
 
 def directives(text: str) -> dict[str, str]:

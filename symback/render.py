@@ -75,9 +75,17 @@ def _number(value: float, backend: Backend) -> str:
     return repr(float(value))
 
 
+# Integer exponents up to this size are printed as ints (`x ** 3`). Larger ones are printed
+# as floats: with an int argument, `3 ** 1000000000` is a 1.5-billion-bit integer that takes
+# minutes to compute, while `3 ** 1000000000.0` raises OverflowError at once; for a float
+# base both spellings give the same result.
+_INT_EXPONENT_MAX = 64
+
+
 def _operand(x: Any, backend: Backend, integer: bool = False, tight: bool = False) -> str:
     if isinstance(x, str):
         return x
+    integer = integer and abs(x) <= _INT_EXPONENT_MAX
     text = str(int(x)) if integer else _number(x, backend)
     return f"({text})" if tight and text.startswith("-") else text
 
