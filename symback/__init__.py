@@ -1,0 +1,23 @@
+"""symback: a symbolic reverse-mode differentiation compiler.
+
+A math expression goes in; a standalone Python module comes out whose `forward`, `gradient`
+and `value_and_grad` functions compute the value and the exact gradient, importing nothing
+but `math`. See `symback.compile` and `symback.parse`.
+"""
+
+__version__ = "0.1.0"
+
+from .api import Compiled, compile, parse, read_expr_file  # noqa: E402
+from .errors import ArgumentError, LimitError, ParseError, SymbackError  # noqa: E402
+
+__all__ = [
+    "ArgumentError",
+    "Compiled",
+    "LimitError",
+    "ParseError",
+    "SymbackError",
+    "__version__",
+    "compile",
+    "parse",
+    "read_expr_file",
+]

@@ -1,0 +1,389 @@
+"""The rule table: every primitive operation symback knows, defined in exactly one place.
+
+Each `Op` record holds everything about one primitive: its name and arity, how to evaluate it
+on numbers (constant folding), its local partial derivatives, how each backend spells it, its
+sympy twin (the test oracle), where the tests sample it, and what it does at kinks.
+
+Local partials are written with the graph's own constructors, so `cos(x)` inside the rule for
+`sin` *is* the user's `cos(x)` node when there is one. A rule receives `(out, *args)` as graph
+nodes and may use `out`, the node's own output, to reuse forward values (exp: `out`,
+tanh: `1 - out*out`, sqrt: `0.5 / out`). A rule returns a node or a number; `None` in the
+partials tuple means that no derivative flows through that operand (a condition, or an
+exponent that is an integer constant).
+
+Conventions at kinks and ties follow PyTorch's documented rule for non-differentiable points
+(the minimum-norm subgradient where the function is locally convex):
+abs'(0) = 0, sign' = 0, max/min at a tie give 0.5 to each side, hypot at (0, 0) gives (0, 0),
+`where(c, a, b)` sends the whole adjoint to the branch it took, and a branch not taken
+contributes an exact 0 (no `0 * inf = nan`, unlike both JAX and PyTorch), and
+x**y at (0, 0) has gradient (0, 0) (as PyTorch). Singular points stay singular:
+sqrt'(0), cbrt'(0), log'(0) are infinite (the numpy backend returns inf, the python backend
+raises ZeroDivisionError like `math` does), atan2 at (0, 0) has no derivative (nan / raises).
+
+Adding an operation means adding one record here; the parser, printer, reverse pass and the
+table-driven tests read this table and nothing else.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+Rule = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Op:
+    """One primitive operation.
+
+    Attributes:
+        name: the op's name in the graph and (for functions) in the input language.
+        arity: number of operands.
+        python: spelling in the `math` backend, a format string over operand texts.
+        numpy: spelling in the `numpy` backend.
+        partials: one rule per operand, `(out, *args) -> node | number`, or None.
+        eval: numeric evaluation used for constant folding (may raise; then no folding).
+        sympy: the sympy twin, `(sympy_module, *args) -> sympy expression`.
+        domain: per operand, the interval the tests sample from.
+        kind: "real" or "bool" (comparisons produce conditions for `where`).
+        operand_kinds: the kind each operand must have ("real" unless said otherwise).
+        smooth: False where the op has kinks or jumps (tests keep away from them).
+        simplify: algebraic identities tried before a node is built, `(graph, *ids) -> id | None`.
+        infix: True if the spelling is an infix expression.
+        int_operands: operands that are integer constants, printed as ints (`x ** 2`).
+        keeps_int: True if the python spelling gives an int when its real operands are ints
+            (`x + y`), so the python backend converts such results to float.
+        note: the convention at kinks, ties and singular points, for the docs.
+    """
+
+    name: str
+    arity: int
+    python: str
+    numpy: str
+    partials: tuple[Rule | None, ...]
+    eval: Callable[..., Any] | None
+    sympy: Callable[..., Any]
+    domain: tuple[tuple[float, float], ...] = ()
+    kind: str = "real"
+    operand_kinds: tuple[str, ...] = ()
+    smooth: bool = True
+    simplify: Callable[..., int | None] | None = None
+    infix: bool = False
+    int_operands: tuple[int, ...] = ()
+    keeps_int: bool = False
+    note: str = ""
+
+    def operand_kind(self, k: int) -> str:
+        return self.operand_kinds[k] if self.operand_kinds else "real"
+
+
+# --- graph constructors for use inside rules -----------------------------------------------
+# Rules are called with graph nodes (`symback.graph.Node`); these helpers build new nodes in
+# the same graph. Numbers are allowed in any position and become constant nodes.
+
+def _graph_of(args: tuple[Any, ...]) -> Any:
+    for a in args:
+        if hasattr(a, "graph"):
+            return a.graph
+    raise TypeError("a rule must receive at least one graph node")
+
+
+def _builder(name: str) -> Callable[..., Any]:
+    def build(*args: Any) -> Any:
+        return _graph_of(args).node(name, *args)
+    build.__name__ = name
+    return build
+
+
+sqrt, exp, log, sin, cos, sinh, cosh, sign = (_builder(n) for n in (
+    "sqrt", "exp", "log", "sin", "cos", "sinh", "cosh", "sign"))
+sigmoid, eq, where = _builder("sigmoid"), _builder("eq"), _builder("where")
+
+
+def _nonzero(x: Any) -> Any:
+    """x, with 0 replaced by 1: divides and logs stay finite where the other factor is 0."""
+    return where(eq(x, 0.0), 1.0, x)
+
+
+# --- numeric helpers for folding (the python backend's semantics) ---------------------------
+
+def _sign(x: float) -> float:
+    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 * x
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+def _softplus(x: float) -> float:
+    return math.log1p(math.exp(-abs(x))) + max(x, 0.0)
+
+
+def _cbrt(x: float) -> float:
+    return math.copysign(abs(x) ** (1.0 / 3.0), x)
+
+
+def _div(x: float, y: float) -> float:
+    return x / y
+
+
+def _sp_where(sp: Any, c: Any, a: Any, b: Any) -> Any:
+    return sp.Piecewise((a, c), (b, True))
+
+
+# Integer exponents up to this size are printed as `x ** n` (exact for negative x too).
+_POWI_MAX = 2**31
+
+# --- algebraic identities (tried before a node is interned) --------------------------------
+# Only identities that hold for every float, inf and nan included: x*1 -> x, x+0 -> x, but
+# never x*0 -> 0 or x-x -> 0.
+
+def _simplify_add(g: Any, a: int, b: int) -> int | None:
+    if g.is_const(b, 0.0):
+        return a
+    if g.is_const(a, 0.0):
+        return b
+    if g.op(b) == "neg":                      # a + (-b) -> a - b
+        return g.apply("sub", a, g.args[b][0])
+    if g.op(a) == "neg":                      # (-a) + b -> b - a
+        return g.apply("sub", b, g.args[a][0])
+    return None
+
+
+def _simplify_sub(g: Any, a: int, b: int) -> int | None:
+    if g.is_const(b, 0.0):
+        return a
+    if g.is_const(a, 0.0):
+        return g.apply("neg", b)
+    if g.op(b) == "neg":                      # a - (-b) -> a + b
+        return g.apply("add", a, g.args[b][0])
+    if g.is_const(b) and g.value(b) < 0:      # a - (-2) -> a + 2
+        return g.apply("add", a, g.const(-g.value(b)))
+    return None
+
+
+def _simplify_mul(g: Any, a: int, b: int) -> int | None:
+    for x, y in ((a, b), (b, a)):
+        if g.is_const(y, 1.0):
+            return x
+        if g.is_const(y, -1.0):
+            return g.apply("neg", x)
+    if g.op(a) == "neg" and g.op(b) == "neg":
+        return g.apply("mul", g.args[a][0], g.args[b][0])
+    return None
+
+
+def _simplify_div(g: Any, a: int, b: int) -> int | None:
+    if g.is_const(b, 1.0):
+        return a
+    if g.is_const(b, -1.0):
+        return g.apply("neg", a)
+    return None
+
+
+def _simplify_neg(g: Any, a: int) -> int | None:
+    if g.op(a) == "neg":
+        return g.args[a][0]
+    if g.op(a) == "sub":                      # -(a - b) -> b - a
+        x, y = g.args[a]
+        return g.apply("sub", y, x)
+    return None
+
+
+def _simplify_pow(g: Any, a: int, b: int) -> int | None:
+    """Constant exponents: x**0 -> 1, x**1 -> x, x**0.5 -> sqrt, x**-1 -> 1/x, integers -> powi."""
+    if not g.is_const(b):
+        return None
+    c = g.value(b)
+    if c == 0.0:
+        return g.const(1.0)                   # also for nan and inf: Python's 0-th power is 1
+    if c == 1.0:
+        return a
+    if c == 0.5:
+        return g.apply("sqrt", a)
+    if c == -1.0:
+        return g.apply("div", g.const(1.0), a)
+    if math.isfinite(c) and c == int(c) and abs(c) <= _POWI_MAX:
+        return g.apply("powi", a, b)
+    return None
+
+
+def _simplify_where(g: Any, c: int, a: int, b: int) -> int | None:
+    if a == b:
+        return a
+    if g.is_const(c):
+        return a if g.value(c) else b
+    return None
+
+
+def _simplify_minmax(g: Any, a: int, b: int) -> int | None:
+    return a if a == b else None
+
+
+# --- derivative rules that need a few lines ---------------------------------------------------
+
+def _pow_dbase(out: Any, x: Any, y: Any) -> Any:
+    # y * x**(y - 1), written so that y == 0 gives 0 (not 0 * 0**-1), as JAX and PyTorch do.
+    return y * (x ** (where(eq(y, 0.0), 1.0, y) - 1.0))
+
+
+def _pow_dexp(out: Any, x: Any, y: Any) -> Any:
+    # out * log(x); at x == 0 the term is out * log(1) = 0 (JAX and PyTorch give 0 there too).
+    return out * log(_nonzero(x))
+
+
+def _powi_dbase(out: Any, x: Any, n: Any) -> Any:
+    return n * x ** (n.value - 1.0)          # built through pow: x**1 -> x, x**0 -> 1
+
+
+# --- the table -------------------------------------------------------------------------------
+
+_R = (-3.0, 3.0)          # sampling intervals for the table-driven tests
+_POS = (0.2, 4.0)
+_UNIT = (-0.9, 0.9)
+_SQRT_PI = math.sqrt(math.pi)
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+
+
+def _arith(name, python, numpy, partials, fn, sp, simplify, domain=(_R, _R), keeps_int=True):
+    return Op(name, 2, python, numpy, partials, fn, sp, domain, simplify=simplify, infix=True,
+              keeps_int=keeps_int)
+
+
+def _fn(name, python, numpy, partial, fn, sp, domain=(_R,), **kw):
+    return Op(name, 1, python, numpy, (partial,), fn, sp, domain, **kw)
+
+
+def _cmp(name, symbol, fn, sp_name):
+    return Op(name, 2, f"{{0}} {symbol} {{1}}", f"{{0}} {symbol} {{1}}", (None, None), fn,
+              lambda sp, a, b: getattr(sp, sp_name)(a, b), (_R, _R), kind="bool",
+              smooth=False, infix=True)
+
+
+_TABLE: list[Op] = [
+    #      name   python            numpy              partials (out, *args)
+    _arith("add", "{0} + {1}", "{0} + {1}", (lambda o, a, b: 1.0, lambda o, a, b: 1.0),
+           lambda a, b: a + b, lambda sp, a, b: a + b, _simplify_add),
+    _arith("sub", "{0} - {1}", "{0} - {1}", (lambda o, a, b: 1.0, lambda o, a, b: -1.0),
+           lambda a, b: a - b, lambda sp, a, b: a - b, _simplify_sub),
+    _arith("mul", "{0} * {1}", "{0} * {1}", (lambda o, a, b: b, lambda o, a, b: a),
+           lambda a, b: a * b, lambda sp, a, b: a * b, _simplify_mul),
+    _arith("div", "{0} / {1}", "{0} / {1}", (lambda o, a, b: 1.0 / b, lambda o, a, b: -o / b),
+           _div, lambda sp, a, b: a / b, _simplify_div, domain=(_R, _POS), keeps_int=False),
+    _arith("pow", "math.pow({0}, {1})", "numpy.power({0}, {1})", (_pow_dbase, _pow_dexp),
+           math.pow, lambda sp, a, b: a ** b, _simplify_pow, domain=(_POS, _R), keeps_int=False),
+    Op("powi", 2, "{0} ** {1}", "{0} ** {1}", (_powi_dbase, None), math.pow,
+       lambda sp, a, b: a ** b, (_R, (-3.0, 4.0)), infix=True, keeps_int=True, int_operands=(1,),
+       note="integer constant exponent; x**2 at 0 has derivative 0 (no log term is built)"),
+    Op("neg", 1, "-{0}", "-{0}", (lambda o, a: -1.0,), lambda a: -a, lambda sp, a: -a, (_R,),
+       simplify=_simplify_neg, infix=True, keeps_int=True),
+    #   name      python                  numpy                     local partial (out, x)
+    _fn("exp",    "math.exp({0})",        "numpy.exp({0})",         lambda o, x: o,
+        math.exp, lambda sp, x: sp.exp(x)),
+    _fn("expm1",  "math.expm1({0})",      "numpy.expm1({0})",       lambda o, x: o + 1.0,
+        math.expm1, lambda sp, x: sp.exp(x) - 1),
+    _fn("log",    "math.log({0})",        "numpy.log({0})",         lambda o, x: 1.0 / x,
+        math.log, lambda sp, x: sp.log(x), (_POS,)),
+    _fn("log1p",  "math.log1p({0})",      "numpy.log1p({0})",       lambda o, x: 1.0 / (1.0 + x),
+        math.log1p, lambda sp, x: sp.log(1 + x), (_POS,)),
+    _fn("log2",   "math.log2({0})",       "numpy.log2({0})",        lambda o, x: 1.0 / (x * _LN2),
+        math.log2, lambda sp, x: sp.log(x, 2), (_POS,)),
+    _fn("log10",  "math.log10({0})",      "numpy.log10({0})",       lambda o, x: 1.0 / (x * _LN10),
+        math.log10, lambda sp, x: sp.log(x, 10), (_POS,)),
+    _fn("sqrt",   "math.sqrt({0})",       "numpy.sqrt({0})",        lambda o, x: 0.5 / o,
+        math.sqrt, lambda sp, x: sp.sqrt(x), (_POS,),
+        note="sqrt'(0) is infinite: inf on numpy, ZeroDivisionError on python"),
+    _fn("cbrt",   "math.copysign(abs({0}) ** (1.0 / 3.0), {0})", "numpy.cbrt({0})",
+        lambda o, x: (1.0 / 3.0) / (o * o),
+        _cbrt, lambda sp, x: sp.sign(x) * sp.Abs(x) ** sp.Rational(1, 3), (_POS,),
+        note="cbrt'(0) is infinite"),
+    _fn("sin",    "math.sin({0})",        "numpy.sin({0})",         lambda o, x: cos(x),
+        math.sin, lambda sp, x: sp.sin(x)),
+    _fn("cos",    "math.cos({0})",        "numpy.cos({0})",         lambda o, x: -sin(x),
+        math.cos, lambda sp, x: sp.cos(x)),
+    _fn("tan",    "math.tan({0})",        "numpy.tan({0})",         lambda o, x: 1.0 + o * o,
+        math.tan, lambda sp, x: sp.tan(x), (_UNIT,)),
+    _fn("asin",   "math.asin({0})",       "numpy.arcsin({0})",      lambda o, x: 1.0 / sqrt(1.0 - x * x),
+        math.asin, lambda sp, x: sp.asin(x), (_UNIT,)),
+    _fn("acos",   "math.acos({0})",       "numpy.arccos({0})",      lambda o, x: -1.0 / sqrt(1.0 - x * x),
+        math.acos, lambda sp, x: sp.acos(x), (_UNIT,)),
+    _fn("atan",   "math.atan({0})",       "numpy.arctan({0})",      lambda o, x: 1.0 / (1.0 + x * x),
+        math.atan, lambda sp, x: sp.atan(x)),
+    _fn("sinh",   "math.sinh({0})",       "numpy.sinh({0})",        lambda o, x: cosh(x),
+        math.sinh, lambda sp, x: sp.sinh(x)),
+    _fn("cosh",   "math.cosh({0})",       "numpy.cosh({0})",        lambda o, x: sinh(x),
+        math.cosh, lambda sp, x: sp.cosh(x)),
+    _fn("tanh",   "math.tanh({0})",       "numpy.tanh({0})",        lambda o, x: 1.0 - o * o,
+        math.tanh, lambda sp, x: sp.tanh(x)),
+    _fn("asinh",  "math.asinh({0})",      "numpy.arcsinh({0})",     lambda o, x: 1.0 / sqrt(x * x + 1.0),
+        math.asinh, lambda sp, x: sp.asinh(x)),
+    _fn("acosh",  "math.acosh({0})",      "numpy.arccosh({0})",
+        lambda o, x: 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0)),
+        math.acosh, lambda sp, x: sp.acosh(x), ((1.2, 4.0),)),
+    _fn("atanh",  "math.atanh({0})",      "numpy.arctanh({0})",     lambda o, x: 1.0 / (1.0 - x * x),
+        math.atanh, lambda sp, x: sp.atanh(x), (_UNIT,)),
+    _fn("erf",    "math.erf({0})",        "_erf({0})",              lambda o, x: (2.0 / _SQRT_PI) * exp(-(x * x)),
+        math.erf, lambda sp, x: sp.erf(x)),
+    _fn("erfc",   "math.erfc({0})",       "_erfc({0})",             lambda o, x: (-2.0 / _SQRT_PI) * exp(-(x * x)),
+        math.erfc, lambda sp, x: sp.erfc(x)),
+    _fn("sigmoid", "(1.0 / (1.0 + math.exp(-{0})) if {0} >= 0.0 else math.exp({0}) / (1.0 + math.exp({0})))",
+        "numpy.exp(-numpy.logaddexp(0.0, -{0}))",                   lambda o, x: o * (1.0 - o),
+        _sigmoid, lambda sp, x: 1 / (1 + sp.exp(-x))),
+    _fn("softplus", "(math.log1p(math.exp(-abs({0}))) + max({0}, 0.0))", "numpy.logaddexp(0.0, {0})",
+        lambda o, x: sigmoid(x),
+        _softplus, lambda sp, x: sp.log(1 + sp.exp(x))),
+    _fn("abs",    "abs({0})",             "numpy.abs({0})",         lambda o, x: sign(x),
+        abs, lambda sp, x: sp.Abs(x), smooth=False, keeps_int=True,
+        note="abs'(0) = 0 (PyTorch's minimum-norm subgradient; JAX gives 1)"),
+    _fn("sign",   "(1.0 if {0} > 0.0 else -1.0 if {0} < 0.0 else 0.0 * {0})", "numpy.sign({0})",
+        lambda o, x: 0.0,
+        _sign, lambda sp, x: sp.sign(x), smooth=False, note="sign' = 0 everywhere, also at 0"),
+    Op("atan2", 2, "math.atan2({0}, {1})", "numpy.arctan2({0}, {1})",
+       (lambda o, y, x: x / (x * x + y * y), lambda o, y, x: -y / (x * x + y * y)),
+       math.atan2, lambda sp, y, x: sp.atan2(y, x), (_R, _POS),
+       note="atan2(y, x) has no derivative at (0, 0): nan on numpy, ZeroDivisionError on python"),
+    Op("hypot", 2, "math.hypot({0}, {1})", "numpy.hypot({0}, {1})",
+       (lambda o, x, y: x / _nonzero(o), lambda o, x, y: y / _nonzero(o)),
+       math.hypot, lambda sp, x, y: sp.sqrt(x * x + y * y), (_R, _R),
+       smooth=False, note="gradient at (0, 0) is (0, 0), the minimum-norm subgradient"),
+    Op("min", 2, "min({0}, {1})", "numpy.minimum({0}, {1})",
+       (lambda o, a, b: 0.5 - 0.5 * sign(a - b), lambda o, a, b: 0.5 + 0.5 * sign(a - b)),
+       min, lambda sp, a, b: sp.Min(a, b), (_R, _R), smooth=False,
+       simplify=_simplify_minmax, keeps_int=True,
+       note="at a tie each operand gets 0.5 (as JAX and PyTorch)"),
+    Op("max", 2, "max({0}, {1})", "numpy.maximum({0}, {1})",
+       (lambda o, a, b: 0.5 + 0.5 * sign(a - b), lambda o, a, b: 0.5 - 0.5 * sign(a - b)),
+       max, lambda sp, a, b: sp.Max(a, b), (_R, _R), smooth=False,
+       simplify=_simplify_minmax, keeps_int=True,
+       note="at a tie each operand gets 0.5 (as JAX and PyTorch)"),
+    Op("where", 3, "({1} if {0} else {2})", "numpy.where({0}, {1}, {2})",
+       (None, lambda o, c, a, b: where(c, 1.0, 0.0), lambda o, c, a, b: where(c, 0.0, 1.0)),
+       lambda c, a, b: a if c else b, _sp_where, ((-1.0, 1.0), _R, _R),
+       operand_kinds=("bool", "real", "real"), smooth=False, simplify=_simplify_where,
+       keeps_int=True,
+       note="the adjoint goes to the branch taken; the condition gets none"),
+    _cmp("lt", "<", lambda a, b: a < b, "Lt"),
+    _cmp("le", "<=", lambda a, b: a <= b, "Le"),
+    _cmp("gt", ">", lambda a, b: a > b, "Gt"),
+    _cmp("ge", ">=", lambda a, b: a >= b, "Ge"),
+    _cmp("eq", "==", lambda a, b: a == b, "Eq"),
+    _cmp("ne", "!=", lambda a, b: a != b, "Ne"),
+]
+
+OPS: dict[str, Op] = {op.name: op for op in _TABLE}
+
+# Names the input language accepts as function calls, and the op each one builds. `pow(a, b)`
+# is `a ** b`; `min` and `max` take two or more arguments (folded left to right).
+FUNCTIONS: dict[str, str] = {
+    name: name for name, op in OPS.items()
+    if op.kind == "real" and name not in ("add", "sub", "mul", "div", "neg", "powi")
+}
+VARIADIC = frozenset({"min", "max"})
+
+# Named constants of the input language.
+CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+
+# Infix operators of the input language and the ops they build.
+BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "^": "pow",
+          "<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}

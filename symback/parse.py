@@ -1,0 +1,542 @@
+"""The parser: expression text -> computation graph, without ever evaluating the text.
+
+A regular-expression tokenizer and an operator-precedence (shunting-yard) parser written as
+loops over explicit stacks: nesting depth is bounded by memory, not by Python's recursion
+limit or CPython's 200-parentheses limit. Nodes are built in the graph as soon as an operator
+is reduced, so no syntax tree is kept and a million-term sum needs small stacks.
+
+The input language is Python expression syntax: numbers, names, `+ - * / **` (`^` is also
+power), unary `-`/`+`, parentheses, calls of the functions in the rule table, comparisons
+inside `where(cond, a, b)`, constants `pi` and `e`, `#` comments. Statements are separated by
+newlines or `;`; `name = expr` binds a named intermediate; the last statement is the output
+(an expression, a bound name, or `a, b, ...` for several outputs).
+
+Every error is a `ParseError` with the line and column of the offending text.
+"""
+
+from __future__ import annotations
+
+import difflib
+import keyword
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from .errors import LimitError, ParseError
+from .graph import DEFAULT_MAX_NODES, Graph
+from .ops import BINARY, CONSTANTS, FUNCTIONS, OPS, VARIADIC
+
+DEFAULT_MAX_CHARS = 20_000_000
+
+_TOKEN = re.compile(r"""
+    (?P<ws>[ \t\f\r]+)
+  | (?P<comment>\#[^\n]*)
+  | (?P<nl>\n)
+  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<op>\*\*|<=|>=|==|!=|[-+*/^(),=;<>])
+""", re.VERBOSE)
+
+# Characters that are not part of the language, with the reason a user most likely typed them.
+_REJECTED = {
+    ".": "attribute access ('.') is not supported",
+    "[": "indexing ('[') is not supported",
+    "]": "indexing (']') is not supported",
+    "{": "braces are not supported",
+    "}": "braces are not supported",
+    "'": "strings are not supported",
+    '"': "strings are not supported",
+    "\\": "backslashes are not supported (to continue a line, wrap the expression in parentheses)",
+    ":": "':' is not supported (no lambdas, slices or ':=')",
+    "!": "'!' is not supported (use '!=' to compare)",
+    "`": "backticks are not supported",
+}
+
+_KEYWORD_HINTS = {
+    "lambda": "lambdas are not supported",
+    "if": "conditional expressions are not supported; use where(cond, a, b)",
+    "else": "conditional expressions are not supported; use where(cond, a, b)",
+    "and": "boolean operators are not supported; nest where() instead",
+    "or": "boolean operators are not supported; nest where() instead",
+    "not": "boolean operators are not supported; nest where() instead",
+    "for": "comprehensions are not supported",
+    "import": "imports are not supported",
+}
+
+# Binding power of infix operators; '**' is right-associative and binds tighter than unary
+# minus on its left (-x**2 == -(x**2)) but not on its right (2**-x).
+_PREC = {"<": 1, "<=": 1, ">": 1, ">=": 1, "==": 1, "!=": 1,
+         "+": 2, "-": 2, "*": 3, "/": 3, "**": 5, "^": 5}
+_UNARY_PREC = 4
+_RIGHT_ASSOC = {"**", "^"}
+
+
+@dataclass
+class Expression:
+    """A parsed expression: its graph, outputs and inputs.
+
+    Attributes:
+        graph: the computation graph.
+        outputs: node ids of the outputs, in order.
+        output_names: a label per output (the bound name, or "f", "f0", "f1", ...).
+        inputs: input names in order of first appearance.
+        text: the source text.
+    """
+
+    graph: Graph
+    outputs: list[int]
+    output_names: list[str]
+    inputs: list[str]
+    text: str
+    bindings: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Tok:
+    kind: str      # "number", "name", "op", "nl", "end"
+    text: str
+    pos: int       # offset in the source text
+
+
+@dataclass
+class _Val:
+    node: int
+    kind: str      # "real" or "bool"
+    pos: int       # where the value's text starts, for error messages
+
+
+class _Source:
+    """The text and its line starts, to turn offsets into line:column for errors."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def error(self, message: str, pos: int, width: int = 1, cls: type = ParseError) -> ParseError:
+        line = bisect_right(self.starts, pos) - 1
+        start = self.starts[line]
+        end = self.text.find("\n", start)
+        src = self.text[start:] if end < 0 else self.text[start:end]
+        return cls(message, line + 1, pos - start + 1, src.rstrip("\r"), width)
+
+
+def _describe(ch: str) -> str:
+    """What an unexpected character is, by its Unicode name."""
+    name = unicodedata.name(ch, "")
+    shown = repr(ch) if ch.isprintable() else ""
+    return f"{shown} (U+{ord(ch):04X}{' ' + name if name else ''})".strip()
+
+
+def _tokens(src: _Source) -> Iterator[_Tok]:
+    text, n, pos = src.text, len(src.text), 0
+    match = _TOKEN.match
+    while pos < n:
+        m = match(text, pos)
+        if m is None:
+            ch = text[pos]
+            if ch in _REJECTED:
+                raise src.error(_REJECTED[ch], pos)
+            if ord(ch) > 127:
+                raise src.error(f"non-ASCII character {_describe(ch)} is not allowed; "
+                                "names are ASCII letters, digits and '_'", pos)
+            if ch.isprintable():
+                raise src.error(f"operator {ch!r} is not supported", pos)
+            raise src.error(f"unexpected control character {_describe(ch)}", pos)
+        kind, end = m.lastgroup, m.end()
+        if kind == "number" and end < n and (text[end].isalnum() or text[end] in "_."):
+            _bad_number(src, pos, end)
+        if kind not in ("ws", "comment"):
+            yield _Tok(kind, m.group(), pos)  # type: ignore[arg-type]
+        pos = end
+    yield _Tok("end", "", n)
+
+
+def _bad_number(src: _Source, start: int, end: int) -> None:
+    """A number directly followed by letters, digits, '_' or '.': say what is wrong."""
+    text = src.text
+    stop = end
+    while stop < len(text) and (text[stop].isalnum() or text[stop] in "_."):
+        stop += 1
+    word, follow = text[start:stop], text[end]
+    if follow in "jJ":
+        raise src.error(f"complex numbers are not supported: {word!r}", start, stop - start)
+    if follow.isalpha() and follow not in "eE" and not text[start:end] == "0":
+        raise src.error(f"expected an operator between {text[start:end]!r} and "
+                        f"{text[end:stop]!r} (write {text[start:end]}*{text[end:stop]})", end)
+    raise src.error(f"malformed number {word!r}", start, stop - start)
+
+
+class _Parser:
+    def __init__(self, text: str, inputs: list[str] | None, max_nodes: int | None) -> None:
+        self.src = _Source(text)
+        self.graph = Graph(max_nodes)
+        self.bound: dict[str, _Val] = {}           # named intermediates
+        self.used_inputs: dict[str, int] = {}      # input name -> first use offset
+        self.declared = list(inputs or [])
+        for name in self.declared:
+            self.graph.var(name)                   # declared inputs come first, in order
+        self.toks = _tokens(self.src)
+        self.tok = next(self.toks)
+        self.ahead: _Tok | None = None
+
+    # --- token stream ----------------------------------------------------------------------
+
+    def advance(self) -> _Tok:
+        tok = self.tok
+        if self.ahead is not None:
+            self.tok, self.ahead = self.ahead, None
+        else:
+            self.tok = next(self.toks)
+        return tok
+
+    def peek(self) -> _Tok:
+        if self.ahead is None:
+            self.ahead = next(self.toks)
+        return self.ahead
+
+    def error(self, message: str, tok: _Tok | int, width: int | None = None) -> ParseError:
+        if isinstance(tok, int):
+            return self.src.error(message, tok, width or 1)
+        return self.src.error(message, tok.pos, width or max(1, len(tok.text)))
+
+    # --- statements ------------------------------------------------------------------------
+
+    def parse(self) -> Expression:
+        last: tuple[list[_Val], list[str]] | None = None
+        while self.tok.kind != "end":
+            if self.tok.kind == "nl" or self.tok.text == ";":
+                self.advance()
+                continue
+            last = self.statement()
+        if last is None:
+            raise self.error("empty expression: there is nothing to compile", 0)
+        values, labels = last
+        return Expression(self.graph, [v.node for v in values], labels,
+                          self.graph.variables(), self.src.text,
+                          {k: v.node for k, v in self.bound.items()})
+
+    def statement(self) -> tuple[list[_Val], list[str]]:
+        """One statement; returns its values and their labels (for the last statement)."""
+        target = None
+        if self.tok.kind == "name":
+            self.check_name(self.tok)
+        if self.tok.kind == "name" and self.peek().text == "=":
+            target = self.advance()
+            self.check_target(target)
+            self.advance()                          # '='
+        start = self.tok
+        values = self.expression(allow_tuple=target is None)
+        if self.tok.kind not in ("nl", "end") and self.tok.text != ";":
+            raise self.error(f"unexpected {self.show(self.tok)}", self.tok)
+        if target is not None:
+            val = values[0]
+            if val.kind != "real":
+                raise self.error("a comparison can only be the condition of where()", start)
+            self.bound[target.text] = _Val(val.node, val.kind, target.pos)
+            if self.graph.ops[val.node] not in ("var", "const"):
+                self.graph.name(val.node, target.text)
+            return values, [target.text]
+        for v in values:
+            if v.kind != "real":
+                raise self.error("a comparison can only be the condition of where()", v.pos)
+        if len(values) == 1:
+            return values, [self.label(values[0], "f")]
+        return values, [self.label(v, f"f{i}") for i, v in enumerate(values)]
+
+    def label(self, val: _Val, default: str) -> str:
+        g = self.graph
+        if g.ops[val.node] == "var":
+            return g.values[val.node]
+        return g.names.get(val.node, default)
+
+    def check_target(self, tok: _Tok) -> None:
+        name = tok.text
+        self.check_name(tok)
+        if name in FUNCTIONS:
+            raise self.error(f"cannot assign to {name!r}: it is a function name", tok)
+        if name in CONSTANTS:
+            raise self.error(f"cannot assign to {name!r}: it is a constant", tok)
+        if name in self.bound:
+            first = self.src.error("", self.bound[name].pos)
+            raise self.error(f"{name!r} is already bound at {first.line}:{first.column}; "
+                             "each name is bound once", tok)
+        if name in self.used_inputs:
+            used = self.src.error("", self.used_inputs[name])
+            raise self.error(f"cannot assign to {name!r}: it is already used as an input "
+                             f"at {used.line}:{used.column}", tok)
+        if name in self.declared:
+            raise self.error(f"cannot assign to {name!r}: it is a declared input", tok)
+
+    def check_name(self, tok: _Tok) -> None:
+        name = tok.text
+        if keyword.iskeyword(name) or name in ("match", "case", "type", "_"):
+            hint = _KEYWORD_HINTS.get(name, "it is a Python keyword and cannot be a name")
+            raise self.error(f"{name!r}: {hint}", tok)
+        if name.startswith("__"):
+            raise self.error(f"names starting with '__' are not allowed: {name!r}", tok)
+
+    # --- expressions (shunting-yard) -------------------------------------------------------
+
+    def expression(self, allow_tuple: bool) -> list[_Val]:
+        """Parse up to the end of the statement; returns one value, or several for `a, b`."""
+        values: list[_Val] = []
+        # Frames on the operator stack: ("bin", tok), ("neg", tok), ("pos", tok),
+        # ("paren", tok), ("call", tok, first value index).
+        stack: list[tuple] = []
+        outputs: list[_Val] = []
+        expect_operand = True
+        while True:
+            tok = self.tok
+            if expect_operand:
+                if tok.kind == "number":
+                    values.append(_Val(self.number(tok), "real", tok.pos))
+                    expect_operand = False
+                elif tok.kind == "name":
+                    self.check_name(tok)
+                    if self.peek().text == "(":
+                        self.open_call(tok, stack, len(values))
+                        continue
+                    values.append(self.name_value(tok))
+                    expect_operand = False
+                elif tok.text == "(":
+                    stack.append(("paren", tok))
+                elif tok.text in ("-", "+"):
+                    stack.append(("neg" if tok.text == "-" else "pos", tok))
+                else:
+                    raise self.expected_operand(tok, stack)
+                self.advance()
+                continue
+            text = tok.text
+            if tok.kind == "op" and text in _PREC:
+                self.reduce(values, stack, _PREC[text], text in _RIGHT_ASSOC)
+                if _PREC[text] == 1 and values[-1].kind == "bool":
+                    raise self.error("chained comparisons are not supported; nest where() "
+                                     "instead", tok)
+                stack.append(("bin", tok))
+                expect_operand = True
+            elif text == ")":
+                self.reduce(values, stack, 0, False)
+                if not stack:
+                    raise self.error("unmatched ')'", tok)
+                frame = stack.pop()
+                if frame[0] == "call":
+                    self.close_call(frame, values)
+            elif text == ",":
+                self.reduce(values, stack, 0, False)
+                if stack and stack[-1][0] == "call":
+                    expect_operand = True
+                elif stack:
+                    raise self.error("unexpected ',' inside parentheses (tuples are not "
+                                     "supported)", tok)
+                elif not allow_tuple:
+                    raise self.error("several outputs ('a, b') cannot be bound to one name", tok)
+                else:
+                    outputs.append(values.pop())
+                    expect_operand = True
+            elif tok.kind in ("nl", "end") or text == ";":
+                self.reduce(values, stack, 0, False)
+                if stack:
+                    raise self.error("expected ')' to close '('", self.opener(stack[-1]))
+                outputs.append(values.pop())
+                return outputs
+            elif text == "=":
+                if stack and stack[-1][0] == "call":
+                    raise self.error("keyword arguments are not supported", tok)
+                raise self.error("'=' is only allowed at the start of a statement "
+                                 "('name = expression'); use '==' to compare", tok)
+            else:
+                if tok.kind == "name":
+                    self.check_name(tok)
+                raise self.error(f"expected an operator after {self.show_prev(values)}, "
+                                 f"found {self.show(tok)}", tok)
+            self.advance()
+
+    @staticmethod
+    def opener(frame: tuple) -> _Tok:
+        """The '(' token of a parenthesis or call frame."""
+        return frame[3] if frame[0] == "call" else frame[1]
+
+    def expected_operand(self, tok: _Tok, stack: list[tuple]) -> ParseError:
+        if tok.kind in ("nl", "end") or tok.text == ";":
+            if stack and stack[-1][0] in ("bin", "neg", "pos"):
+                op = stack[-1][1]
+                return self.error(f"expected an expression after {op.text!r}", op)
+            if stack:
+                return self.error("expected ')' to close '('", self.opener(stack[-1]))
+            return self.error("expected an expression", tok)
+        if tok.text == ")" and stack and stack[-1][0] == "call":
+            name = stack[-1][1].text
+            return self.error(f"{name}() needs {self.arity_text(name)}", tok)
+        if tok.text == "=":
+            return self.error("'=' is only allowed at the start of a statement "
+                              "('name = expression')", tok)
+        return self.error(f"expected an expression, found {self.show(tok)}", tok)
+
+    def reduce(self, values: list[_Val], stack: list[tuple], prec: int, right: bool) -> None:
+        """Apply stacked operators that bind tighter than an incoming operator of `prec`."""
+        while stack:
+            frame = stack[-1]
+            kind = frame[0]
+            if kind == "bin":
+                top = _PREC[frame[1].text]
+                if top < prec or (top == prec and right):
+                    return
+                stack.pop()
+                b = values.pop()
+                a = values.pop()
+                values.append(self.build(frame[1], BINARY[frame[1].text], [a, b], a.pos))
+            elif kind in ("neg", "pos"):
+                if _UNARY_PREC < prec:
+                    return
+                stack.pop()
+                a = values.pop()
+                if kind == "pos":
+                    self.require_real(a, frame[1])
+                    values.append(_Val(a.node, a.kind, frame[1].pos))
+                else:
+                    values.append(self.build(frame[1], "neg", [a], frame[1].pos))
+            else:
+                return                              # '(' or a call: stop here
+
+    def build(self, tok: _Tok, op: str, args: list[_Val], pos: int) -> _Val:
+        spec = OPS[op]
+        for k, a in enumerate(args):
+            if spec.operand_kind(k) == "bool" and a.kind != "bool":
+                raise self.error(f"{tok.text}() expects a comparison as its condition, "
+                                 "e.g. where(x > 0, x, 0)", a.pos)
+            if spec.operand_kind(k) == "real":
+                self.require_real(a, tok)
+        try:
+            node = self.graph.apply(op, *(a.node for a in args))
+        except LimitError as exc:
+            raise self.error(exc.message, tok) from None
+        return _Val(node, spec.kind, pos)
+
+    def require_real(self, val: _Val, tok: _Tok) -> None:
+        if val.kind != "real":
+            raise self.error("a comparison can only be the condition of where()", val.pos)
+
+    # --- calls -----------------------------------------------------------------------------
+
+    def open_call(self, tok: _Tok, stack: list[tuple], first: int) -> None:
+        name = tok.text
+        self.check_name(tok)
+        if name not in FUNCTIONS:
+            if name in self.bound or name in self.used_inputs or name in self.declared:
+                raise self.error(f"{name!r} is a variable, not a function", tok)
+            hint = difflib.get_close_matches(name, list(FUNCTIONS), n=1)
+            more = f" (did you mean {hint[0]!r}?)" if hint else ""
+            raise self.error(f"unknown function {name!r}{more}", tok)
+        self.advance()                              # the name
+        stack.append(("call", tok, first, self.tok))
+        self.advance()                              # '('
+
+    def close_call(self, frame: tuple, values: list[_Val]) -> None:
+        tok, first = frame[1], frame[2]
+        name = tok.text
+        args = values[first:]
+        del values[first:]
+        arity = OPS[FUNCTIONS[name]].arity
+        if name in VARIADIC and len(args) >= arity:
+            acc = args[0]
+            for nxt in args[1:]:
+                acc = self.build(tok, FUNCTIONS[name], [acc, nxt], tok.pos)
+            values.append(acc)
+            return
+        if len(args) != arity:
+            raise self.error(f"{name}() takes {self.arity_text(name)}, got {len(args)}", tok)
+        values.append(self.build(tok, FUNCTIONS[name], args, tok.pos))
+
+    def arity_text(self, name: str) -> str:
+        n = OPS[FUNCTIONS[name]].arity
+        words = {1: "1 argument", 2: "2 arguments", 3: "3 arguments"}
+        return ("at least " if name in VARIADIC else "") + words.get(n, f"{n} arguments")
+
+    # --- leaves ----------------------------------------------------------------------------
+
+    def number(self, tok: _Tok) -> int:
+        value = float(tok.text)
+        if value == float("inf"):
+            raise self.error(f"number {tok.text!r} is too large for a float", tok)
+        return self.const(value, tok)
+
+    def const(self, value: float, tok: _Tok) -> int:
+        try:
+            return self.graph.const(value)
+        except LimitError as exc:
+            raise self.error(exc.message, tok) from None
+
+    def name_value(self, tok: _Tok) -> _Val:
+        name = tok.text
+        self.check_name(tok)
+        if name in self.bound:
+            val = self.bound[name]
+            return _Val(val.node, val.kind, tok.pos)
+        if name in CONSTANTS:
+            return _Val(self.const(CONSTANTS[name], tok), "real", tok.pos)
+        if name in FUNCTIONS:
+            raise self.error(f"{name!r} is a function; call it as {name}(...)", tok)
+        self.used_inputs.setdefault(name, tok.pos)
+        try:
+            node = self.graph.var(name)
+        except LimitError as exc:
+            raise self.error(exc.message, tok) from None
+        return _Val(node, "real", tok.pos)
+
+    # --- messages --------------------------------------------------------------------------
+
+    @staticmethod
+    def show(tok: _Tok) -> str:
+        if tok.kind == "end":
+            return "end of input"
+        if tok.kind == "nl":
+            return "end of line"
+        kind = {"number": "number", "name": "name"}.get(tok.kind, "")
+        return f"{kind} {tok.text!r}".strip()
+
+    def show_prev(self, values: list[_Val]) -> str:
+        if not values:
+            return "the expression"
+        pos = values[-1].pos
+        m = _TOKEN.match(self.src.text, pos)
+        return repr(m.group()) if m else "the expression"
+
+
+def parse(text: str, inputs: list[str] | None = None, *,
+          max_chars: int | None = DEFAULT_MAX_CHARS,
+          max_nodes: int | None = DEFAULT_MAX_NODES) -> Expression:
+    """Parse expression text into a graph.
+
+    Args:
+        text: the expression, one or more statements.
+        inputs: names declared as inputs, in order (they come first in `Expression.inputs`,
+            even if unused); other free names follow in order of first appearance.
+        max_chars, max_nodes: size limits (None lifts them).
+
+    Returns:
+        The parsed `Expression`.
+
+    Raises:
+        ParseError: the text is not valid input; the error carries line and column.
+        LimitError: the text or its graph exceeds a limit.
+    """
+    if not isinstance(text, str):
+        raise ParseError(f"the expression must be a string, not {type(text).__name__}")
+    if max_chars is not None and len(text) > max_chars:
+        raise _Source(text).error(f"the input is {len(text):,} characters; the limit is "
+                                  f"{max_chars:,} (lift it with max_chars=None or --no-limits)",
+                                  max_chars, cls=LimitError)
+    return _Parser(text, inputs, max_nodes).parse()
+
+
+_DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(vars|point|name|description)[ \t]*:(.*)$", re.M)
+
+
+def directives(text: str) -> dict[str, str]:
+    """The `# vars: ...`, `# point: ...`, `# name: ...` comment lines of an .expr text."""
+    found: dict[str, str] = {}
+    for m in _DIRECTIVE.finditer(text):
+        found.setdefault(m.group(1), m.group(2).strip())
+    return found

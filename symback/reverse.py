@@ -1,0 +1,122 @@
+"""Reverse mode: adjoints accumulated as new nodes of the same graph.
+
+For an output node and a list of input nodes, walk the graph backwards from the output (ids
+in decreasing order are a reverse topological order). Each node's adjoint is final when the
+walk reaches it; its local partials come from the rule table and are multiplied in
+(chain rule), then added to the adjoints of its operands. Only nodes that depend on a chosen
+input get adjoints, so `x**2` never builds the `log(x)` term of the exponent's partial.
+
+The adjoints are ordinary graph nodes, interned and folded like the user's, so the gradient
+is itself a DAG (it can be differentiated again) and does not swell.
+
+Zeros are symbolic: a partial that is the constant 0 contributes nothing, and an adjoint of
+the form `where(c, g, 0)` stays in that form when multiplied (`where(c, g*p, 0)`), so a
+branch that `where` did not take contributes an exact 0 -- never `0 * inf = nan`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .graph import Graph, Node
+from .ops import OPS
+
+
+@dataclass
+class Gradient:
+    """The result of a reverse pass.
+
+    Attributes:
+        output: the differentiated node.
+        grads: per requested input, the node of d(output)/d(input).
+        adjoints: for each named node on the active path (inputs and user-named
+            intermediates), the node of its final adjoint: name -> node.
+    """
+
+    output: int
+    grads: list[int]
+    adjoints: dict[str, int]
+
+
+def gradient(g: Graph, output: int, wrt: list[int]) -> Gradient:
+    """Add the nodes of d(output)/d(w) for each w in `wrt` to `g`.
+
+    Args:
+        g: the graph (it grows).
+        output: the node to differentiate.
+        wrt: input nodes (or any nodes) to differentiate with respect to.
+
+    Returns:
+        A `Gradient`; a `w` the output does not depend on gets the constant 0.
+    """
+    active = g.depends_on(wrt, output)
+    adj: dict[int, int] = {}
+    if active[output]:
+        adj[output] = g.const(1.0)
+    named: dict[str, int] = {}
+    keep = set(wrt)       # membership only; adjoints of other nodes are dropped once used
+    for i in range(output, -1, -1):
+        a = adj.get(i) if i in keep else adj.pop(i, None)
+        if a is None:
+            continue
+        if i in g.names:
+            named.setdefault(g.names[i], a)
+        op = g.ops[i]
+        if op in ("var", "const"):
+            continue
+        rules = OPS[op].partials
+        args = g.args[i]
+        handles: list[Node] | None = None
+        for k, arg in enumerate(args):
+            if not active[arg] or rules[k] is None:
+                continue
+            if handles is None:
+                handles = [Node(g, i)] + [Node(g, x) for x in args]
+            term = times(g, a, _as_node(g, rules[k](*handles)))
+            if term is None:
+                continue
+            adj[arg] = term if arg not in adj else g.apply("add", adj[arg], term)
+    grads = [adj.get(w, g.const(0.0)) if w <= output else g.const(0.0) for w in wrt]
+    for w, d in zip(wrt, grads):
+        if g.ops[w] == "var":
+            named.setdefault(g.values[w], d)
+    return Gradient(output, grads, named)
+
+
+def _as_node(g: Graph, p: object) -> int:
+    return p.id if isinstance(p, Node) else g.const(float(p))  # type: ignore[arg-type]
+
+
+def _peel(g: Graph, node: int, wraps: list[tuple[int, bool]]) -> int:
+    """Strip `where(c, u, 0)` / `where(c, 0, u)` wrappers, recording (c, taken) in `wraps`."""
+    while g.ops[node] == "where":
+        c, t, f = g.args[node]
+        if g.is_const(f, 0.0):
+            wraps.append((c, True))
+            node = t
+        elif g.is_const(t, 0.0):
+            wraps.append((c, False))
+            node = f
+        else:
+            break
+    return node
+
+
+def times(g: Graph, a: int, b: int) -> int | None:
+    """The product a*b of an adjoint and a partial, with exact symbolic zeros.
+
+    Returns None for an exact zero. A factor `where(c, u, 0)` is pulled out of the product,
+    `where(c, u*b, 0)`, so the other factor is only used where the branch was taken.
+    """
+    if g.is_const(a, 0.0) or g.is_const(b, 0.0):
+        return None
+    wraps: list[tuple[int, bool]] = []
+    core_a = _peel(g, a, wraps)
+    core_b = _peel(g, b, wraps)
+    if g.is_const(core_a, 0.0) or g.is_const(core_b, 0.0):
+        return None
+    node = g.apply("mul", core_a, core_b)
+    zero = g.const(0.0)
+    for c, taken in reversed(wraps):
+        node = g.apply("where", c, node, zero) if taken else g.apply("where", c, zero, node)
+    return node

@@ -1,0 +1,236 @@
+"""Scheduling: graph nodes -> flat SSA statements with readable names.
+
+For each function of the generated module (forward, gradient, value_and_grad, ...) the
+scheduler keeps only the nodes its results need (dead code removal), in id order (a
+topological order), one statement per node. Names are assigned once for the whole module, so
+a node has the same name in every function: inputs and user-named intermediates keep their
+names, adjoints of named nodes read `d_<name>`, other nodes are `_t1, _t2, ...`. Names that
+would clash with what the generated code uses (`math`, `numpy`, builtins, keywords, the
+module's own function names) are renamed (`math_`); the module still lists the user's names
+in `INPUTS`.
+
+Statements carry a *guard*: the `where` conditions under which their value is needed. The
+python backend computes a statement only when its guard holds, so `where(x > 0, sqrt(x), 0)`
+never evaluates `sqrt` of a negative number; the numpy backend computes everything.
+"""
+
+from __future__ import annotations
+
+import builtins
+import heapq
+import keyword
+from dataclasses import dataclass, field
+
+from .graph import Graph
+
+# Names the generated modules use; user names that equal one of these are renamed.
+RESERVED = frozenset(
+    set(keyword.kwlist) | set(getattr(keyword, "softkwlist", [])) | set(dir(builtins))
+    | {"math", "numpy", "np", "forward", "gradient", "value_and_grad", "jacobian", "hessian",
+       "hvp", "jvp", "INPUTS", "WRT", "OUTPUTS", "EXPRESSION"}
+)
+
+# Longest chain of nested `where` conditions tracked as a guard; deeper nesting is computed
+# unconditionally (correct values, only less lazy), so guard sizes stay bounded.
+MAX_GUARD_DEPTH = 8
+
+Operand = "str | float"
+
+
+@dataclass(frozen=True)
+class Stmt:
+    """`target = op(operands)`; operands are names (str) or constants (float)."""
+
+    target: str
+    op: str
+    operands: tuple
+    node: int
+    guard: int = -1          # index into Function.guards, or -1: always computed
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A boolean guard variable: `target = [base and] [not] cond`."""
+
+    target: str
+    cond: str
+    positive: bool
+    base: int = -1           # the guard this one refines, or -1
+
+
+@dataclass
+class Function:
+    """One function of the generated module."""
+
+    name: str
+    params: list[str]
+    statements: list[Stmt]
+    results: list                 # operands returned, in order
+    guards: list[Guard] = field(default_factory=list)
+
+
+@dataclass
+class Program:
+    """Everything the renderer needs: parameter names and functions."""
+
+    params: list[str]             # parameter names as printed (renamed where needed)
+    inputs: list[str]             # the user's input names, in the same order
+    functions: dict[str, Function]
+    names: dict[int, str]
+
+    def op_count(self, function: str) -> int:
+        """Number of operations (statements) of one function."""
+        return len(self.functions[function].statements)
+
+
+class _Namer:
+    """Gives every node one unique, valid, readable Python name."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+        self.counter = 0
+
+    def claim(self, wanted: str) -> str:
+        name = wanted
+        while name in RESERVED or name in self.taken:
+            name += "_"
+        self.taken.add(name)
+        return name
+
+    def temp(self, prefix: str = "_t") -> str:
+        while True:
+            self.counter += 1
+            name = f"{prefix}{self.counter}"
+            if name not in self.taken and name not in RESERVED:
+                self.taken.add(name)
+                return name
+
+
+def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
+             labels: dict[int, str] | None = None) -> Program:
+    """Build the program for the given functions.
+
+    Args:
+        g: the graph.
+        inputs: var nodes, in parameter order.
+        roots: function name -> the nodes it returns, in order.
+        labels: preferred names for some nodes (e.g. `d_p` for the adjoint of `p`).
+
+    Returns:
+        The `Program`.
+    """
+    labels = labels or {}
+    namer = _Namer()
+    names: dict[int, str] = {}
+    params = []
+    for v in inputs:
+        names[v] = namer.claim(g.values[v])
+        params.append(names[v])
+    every = g.live([r for rs in roots.values() for r in rs])
+    for i in every:
+        if i in g.names:
+            names[i] = namer.claim(g.names[i])
+    for i in every:
+        if i not in names and i in labels:
+            names[i] = namer.claim(labels[i])
+    for i in every:
+        if i not in names:
+            names[i] = namer.temp()
+    for i in range(len(g)):              # free variables not among the parameters
+        if g.ops[i] == "var" and i not in names:
+            names[i] = namer.claim(g.values[i])
+    functions = {fname: _function(g, fname, params, rs, names, namer)
+                 for fname, rs in roots.items()}
+    return Program(params, [g.values[v] for v in inputs], functions, names)
+
+
+def _operand(g: Graph, node: int, names: dict[int, str]):
+    return g.values[node] if g.ops[node] == "const" else names[node]
+
+
+def _function(g: Graph, fname: str, params: list[str], roots: list[int],
+              names: dict[int, str], namer: _Namer) -> Function:
+    live = g.live(roots)
+    paths = _guard_paths(g, live, roots)
+    guard_index: dict[tuple, int] = {}
+    guards: list[Guard] = []
+    stmts = []
+    for i in _order(g, live, paths):
+        stmts.append(Stmt(names[i], g.ops[i], tuple(_operand(g, a, names) for a in g.args[i]),
+                          i, _guard_for(paths.get(i, ()), guard_index, guards, names, namer)))
+    return Function(fname, params, stmts, [_operand(g, r, names) for r in roots], guards)
+
+
+def _order(g: Graph, live: list[int], paths: dict[int, tuple]) -> list[int]:
+    """Id order, except that a guarded statement waits for the conditions of its guard
+    (a condition may have been built after a branch it guards)."""
+    if not any(paths.get(i) for i in live):
+        return live
+    position = {n: k for k, n in enumerate(live)}
+    waiting: dict[int, list[int]] = {}
+    missing: dict[int, int] = {}
+    for i in live:
+        deps = {a for a in g.args[i] if a in position}
+        deps.update(c for c, _ in paths.get(i, ()) if c in position)
+        missing[i] = len(deps)
+        for d in sorted(deps):
+            waiting.setdefault(d, []).append(i)
+    ready = [i for i in live if missing[i] == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(i)
+        for j in waiting.get(i, ()):
+            missing[j] -= 1
+            if missing[j] == 0:
+                heapq.heappush(ready, j)
+    return order
+
+
+def _guard_paths(g: Graph, live: list[int], roots: list[int]) -> dict[int, tuple]:
+    """For each live node, the `where` conditions on the way to every use: a tuple of
+    (condition node, branch taken), the longest prefix common to all uses."""
+    paths: dict[int, tuple] = {r: () for r in roots}
+    ops, args = g.ops, g.args
+    for i in reversed(live):
+        path = paths.get(i)
+        if path is None:
+            continue
+        where = ops[i] == "where"
+        for k, a in enumerate(args[i]):
+            if ops[a] in ("var", "const"):
+                continue
+            want = path
+            if where and k > 0 and len(path) < MAX_GUARD_DEPTH:
+                want = path + ((args[i][0], k == 1),)
+            old = paths.get(a)
+            paths[a] = want if old is None else _common_prefix(old, want)
+    return paths
+
+
+def _common_prefix(a: tuple, b: tuple) -> tuple:
+    if a == b:
+        return a
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return a[:n]
+
+
+def _guard_for(path: tuple, index: dict[tuple, int], guards: list[Guard],
+               names: dict[int, str], namer: _Namer) -> int:
+    """The index of the guard variable for `path`, creating it (and its prefixes)."""
+    if not path:
+        return -1
+    base = -1
+    for depth in range(1, len(path) + 1):
+        prefix = path[:depth]
+        if prefix not in index:
+            cond, positive = prefix[-1]
+            guards.append(Guard(namer.temp("_g"), names[cond], positive, base))
+            index[prefix] = len(guards) - 1
+        base = index[prefix]
+    return base
