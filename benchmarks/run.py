@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 if __package__ in (None, ""):  # ``python benchmarks/run.py``: import as the package instead
@@ -42,11 +43,12 @@ QUICK_WORKLOADS = ("seed", "rosenbrock_10", "product_100", "chain_100")
 # (full, quick) defaults
 DEFAULTS = {
     "timeout": (60.0, 20.0),
-    "oracle_timeout": (120.0, 15.0),
+    "oracle_timeout": (60.0, 10.0),
     "repeat": (5, 3),
     "min_loop": (0.02, 0.003),
     "batch_size": (1_000_000, 10_000),
     "batch_repeat": (3, 2),
+    "jobs": (1, 2),
 }
 
 
@@ -60,13 +62,15 @@ def parse_args(argv=None):
     ap.add_argument("--peers", help=f"comma-separated peers, default all: {','.join(PEER_NAMES)}")
     ap.add_argument("--timeout", type=float, help="cap in seconds per (peer, workload) measurement "
                     "(default 60, quick 20)")
-    ap.add_argument("--oracle-timeout", type=float, help="cap in seconds for the sympy/mpmath oracle "
-                    "per workload (default 120, quick 15)")
+    ap.add_argument("--oracle-timeout", type=float, help="cap in seconds for the sympy.diff oracle per "
+                    "workload; past it the mpmath reverse-accumulation oracle is used (default 60, quick 10)")
     ap.add_argument("--repeat", type=int, help="timing repeats; medians are reported (default 5, quick 3)")
     ap.add_argument("--min-loop", type=float, help="seconds per scalar timing loop (default 0.02)")
     ap.add_argument("--batch-size", type=int, help="points per batch evaluation (default 1e6, quick 1e4; "
                     "0 disables)")
     ap.add_argument("--batch-repeat", type=int, help="batch timing repeats (default 3, quick 2)")
+    ap.add_argument("--jobs", type=int, help="measurements run at the same time (default 1 for "
+                    "clean timings; quick 2, as a smoke run)")
     ap.add_argument("--max-batch-inputs", type=int, default=10,
                     help="batch only workloads with at most this many inputs (default 10)")
     ap.add_argument("--no-ops", action="store_true", help="skip op counting")
@@ -127,26 +131,32 @@ def run_worker(worker_args: list[str], timeout: float) -> tuple[list[dict], bool
 
 # --------------------------------------------------------------------------- oracle
 
-def oracle_for(wl, cap: float, cache: dict) -> dict:
-    cached = cache.get(wl.digest)
-    if cached and (cached.get("status", "ok") == "ok" or
-                   (cached["status"] == "oracle timeout" and cached.get("cap", 0) >= cap)):
-        return cached
-    t0 = time.perf_counter()
-    records, timed_out, err_tail = run_worker(["oracle", "--workload", wl.path], cap)
+def _oracle_attempt(wl, method: str, cap: float) -> dict:
+    records, timed_out, err_tail = run_worker(["oracle", "--workload", wl.path, "--method", method], cap)
     rec = next((r for r in records if r.get("phase") == "oracle"), None)
     if timed_out:
-        result = {"status": "oracle timeout", "cap": cap}
-    elif rec is None:
-        result = {"status": "oracle error", "reason": err_tail[-160:]}
-    elif rec.get("status"):
-        result = {"status": "oracle error", "reason": rec.get("reason", "")}
-    else:
-        result = {"status": "ok", "value": rec["value"], "grad": rec["grad"], "digits": rec["digits"],
-                  "seconds": rec["seconds"]}
+        return {"status": "oracle timeout", "cap": cap}
+    if rec is None or rec.get("status"):
+        return {"status": "oracle error", "reason": (rec or {}).get("reason") or err_tail[-160:]}
+    return {"status": "ok", "value": rec["value"], "grad": rec["grad"], "digits": rec["digits"],
+            "method": rec["method"], "seconds": rec["seconds"]}
+
+
+def oracle_for(wl, cap: float, cache: dict) -> dict:
+    """sympy.diff + mpmath under ``cap``; if that fails, mpmath reverse accumulation."""
+    cached = cache.get(wl.digest)
+    if cached and cached.get("status") == "ok" and (cached.get("method") == "sympy"
+                                                   or cached.get("sympy_cap", 0) >= cap):
+        return cached
+    t0 = time.perf_counter()
+    result = _oracle_attempt(wl, "sympy", cap)
+    if result["status"] != "ok":
+        fallback = _oracle_attempt(wl, "ad", cap)
+        fallback["sympy_status"], fallback["sympy_cap"] = result["status"], cap
+        result = fallback
     result["workload"] = wl.name
     result["wall_s"] = time.perf_counter() - t0
-    if result["status"] in ("ok", "oracle timeout"):
+    if result["status"] == "ok":
         cache[wl.digest] = result
     return result
 
@@ -231,21 +241,29 @@ def main(argv=None) -> int:
     cache_path = RESULTS_DIR / "oracle_cache.json"
     cache = load_oracle_cache(cache_path)
     started = time.perf_counter()
-    results, oracles = [], {}
-    total = len(args.workloads) * len(args.peer_list)
-    k = 0
-    for wl in args.workloads:
+
+    def one_oracle(wl):
         t0 = time.perf_counter()
         oracle = oracle_for(wl, args.oracle_timeout, cache)
-        oracles[wl.name] = oracle
+        method = f", {oracle['method']}" if oracle.get("method") else ""
+        _progress(f"oracle {wl.name}: {oracle['status']}{method} ({time.perf_counter() - t0:.1f}s)")
+        return oracle
+
+    tasks = [(wl, peer) for wl in args.workloads for peer in args.peer_list]
+    counter = iter(range(1, len(tasks) + 1))
+
+    def one_measurement(task):
+        wl, peer = task
+        rec = measure(peer, wl, args, oracles[wl.name])
+        extra = f" [{rec['reason']}]" if rec.get("reason") and rec["status"] != "ok" else ""
+        _progress(f"[{next(counter)}/{len(tasks)}] {wl.name} / {peer}: {rec['status']}{extra} "
+                  f"({rec['wall_s']:.1f}s)")
+        return rec
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:  # each task is one subprocess
+        oracles = dict(zip([wl.name for wl in args.workloads], pool.map(one_oracle, args.workloads)))
         cache_path.write_text(json.dumps(cache, indent=1))
-        _progress(f"oracle {wl.name}: {oracle['status']} ({time.perf_counter() - t0:.1f}s)")
-        for peer in args.peer_list:
-            k += 1
-            rec = measure(peer, wl, args, oracle)
-            results.append(rec)
-            extra = f" [{rec['reason']}]" if rec.get("reason") and rec["status"] != "ok" else ""
-            _progress(f"[{k}/{total}] {wl.name} / {peer}: {rec['status']}{extra} ({rec['wall_s']:.1f}s)")
+        results = list(pool.map(one_measurement, tasks))  # map keeps the deterministic order
 
     peers_info = {}
     for rec in results:

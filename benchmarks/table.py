@@ -13,8 +13,9 @@ RULES = {
               "the tool; median per-call time over repeats",
     "batch": "value and gradient on N float64 points (n arrays of shape (N,)), median wall time; "
              "includes packing the inputs into the tool's format; excludes a first warm-up call",
-    "error": "max over value and gradient components of |got - exact| / max(1, |exact|); exact = "
-             "sympy.diff evaluated with mpmath at 30 digits",
+    "error": "max over value and gradient components of |got - exact| / max(1, |exact|) at the sample "
+             "point; exact = sympy.diff evaluated with mpmath at 30 digits († = sympy.diff hit the oracle "
+             "cap; exact = reverse accumulation in mpmath at 40 digits instead)",
 }
 
 PEER_LABELS = {"handwritten": "hand-written"}
@@ -130,7 +131,7 @@ def _error_cell_factory(doc):
         oracle = doc["oracle"].get(rec["workload"], {})
         if oracle.get("status") != "ok":
             return oracle.get("status", "no oracle")
-        text = _fmt_err(rec.get("err"))
+        text = _fmt_err(rec.get("err")) + ("†" if oracle.get("method") == "mpmath-ad" else "")
         be = rec.get("batch_err")
         if be is not None and (be != be or be > max(1e-12, 100 * (rec.get("err") or 0))):
             text += f" (batch {_fmt_err(be)})"

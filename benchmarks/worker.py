@@ -1,7 +1,7 @@
 """One measurement in a fresh process; the runner starts it with a time cap.
 
     python -m benchmarks.worker measure --peer NAME --workload PATH [options]
-    python -m benchmarks.worker oracle --workload PATH
+    python -m benchmarks.worker oracle --workload PATH [--method sympy|ad]
 
 Results are streamed to stdout as one JSON object per line, prefixed with
 ``@@bench `` and flushed after each phase (info, build, value, scalar, ops,
@@ -123,7 +123,7 @@ def oracle(args) -> None:
 
     t0 = time.perf_counter()
     try:
-        result = compute_deep(load(args.workload))
+        result = compute_deep(load(args.workload), args.method)
     except Exception as exc:
         emit(phase="oracle", status="error", reason=_reason(exc))
         return
@@ -144,6 +144,7 @@ def main(argv=None) -> int:
     m.add_argument("--no-ops", action="store_true")
     o = sub.add_parser("oracle")
     o.add_argument("--workload", required=True)
+    o.add_argument("--method", choices=("sympy", "ad"), default="sympy")
     args = ap.parse_args(argv)
     try:
         (measure if args.cmd == "measure" else oracle)(args)
