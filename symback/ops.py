@@ -163,15 +163,29 @@ def _simplify_sub(g: Any, a: int, b: int) -> int | None:
     return None
 
 
+def _hoist_neg(g: Any, op: str, a: int, b: int) -> int | None:
+    """(-a) * b -> -(a*b), a * (-b) -> -(a*b), (-a) * (-b) -> a*b; the same for `/`.
+
+    IEEE multiplication and division are sign-symmetric (the sign of the result is the xor of
+    the operands' signs, the magnitude is rounded the same way), so these are exact for every
+    float, inf and nan included. Hoisting the negation out lets negations cancel along a chain
+    of products (the reverse sweep of sin(cos(sin(...))) multiplies by -sin at every other
+    step) and melt into an enclosing + or - (`c + -(a*b)` is `c - a*b`).
+    """
+    neg_a, neg_b = g.op(a) == "neg", g.op(b) == "neg"
+    if not (neg_a or neg_b):
+        return None
+    core = g.apply(op, g.args[a][0] if neg_a else a, g.args[b][0] if neg_b else b)
+    return core if neg_a and neg_b else g.apply("neg", core)
+
+
 def _simplify_mul(g: Any, a: int, b: int) -> int | None:
     for x, y in ((a, b), (b, a)):
         if g.is_const(y, 1.0):
             return x
         if g.is_const(y, -1.0):
             return g.apply("neg", x)
-    if g.op(a) == "neg" and g.op(b) == "neg":
-        return g.apply("mul", g.args[a][0], g.args[b][0])
-    return None
+    return _hoist_neg(g, "mul", a, b)
 
 
 def _simplify_div(g: Any, a: int, b: int) -> int | None:
@@ -179,7 +193,7 @@ def _simplify_div(g: Any, a: int, b: int) -> int | None:
         return a
     if g.is_const(b, -1.0):
         return g.apply("neg", a)
-    return None
+    return _hoist_neg(g, "div", a, b)
 
 
 def _simplify_neg(g: Any, a: int) -> int | None:
