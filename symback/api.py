@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import parse as _parse
-from . import derivatives, schedule
+from . import derivatives, optimize, schedule
 from .errors import ArgumentError, SymbackError
 from .graph import DEFAULT_MAX_NODES
 from .parse import DEFAULT_MAX_CHARS, Expression, directives
@@ -233,6 +233,7 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     roots = built.roots
     program = schedule.schedule(g, param_nodes, roots, built.labels,  # type: ignore[arg-type]
                                 built.extra_params)
+    program = optimize.optimize(program, inline=BACKENDS[backend].inline)
     specs = _function_specs(program, expression, list(wrt_names), backend)
     out_names = tuple(expression.output_names)
     extra = {"INPUTS": repr(tuple(inputs)), "WRT": repr(tuple(wrt_names)),

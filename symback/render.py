@@ -20,7 +20,7 @@ from typing import Any
 import jinja2
 
 from . import __version__
-from . import numpy_helpers
+from . import numpy_helpers, optimize
 from .ops import OPS
 from .schedule import Function, Program, Stmt
 
@@ -37,10 +37,12 @@ class Backend:
     module: str           # the one module the generated code imports
     lazy: bool            # honour guards: compute `where` branches only when taken
     number_type: str      # the annotation of inputs and results
+    inline: bool = False  # print single-use temporaries inside their user (optimize.py)
+    spelling: str = ""    # which spelling of the rule table ("" = the backend's name)
 
 
 BACKENDS: dict[str, Backend] = {
-    "python": Backend("python", "python.py.j2", "math", True, "float"),
+    "python": Backend("python", "python.py.j2", "math", True, "float", inline=True),
     "numpy": Backend("numpy", "numpy.py.j2", "numpy", False, "numpy.ndarray | float"),
 }
 
@@ -82,13 +84,17 @@ def _operand(x: Any, backend: Backend, integer: bool = False, tight: bool = Fals
     return f"({text})" if tight and text.startswith("-") else text
 
 
-def expression(stmt: Stmt, backend: Backend) -> str:
-    """The right-hand side of one statement, in the backend's spelling."""
+def expression(stmt: Stmt, backend: Backend,
+               inlined: dict[str, tuple[str, int]] | None = None) -> str:
+    """The right-hand side of one statement, in the backend's spelling; `inlined` maps the
+    names of inlined operands to their (text, precedence)."""
     op = OPS[stmt.op]
-    spelling = getattr(op, backend.name)
+    spelling = getattr(op, backend.spelling or backend.name)
     tight = "**" in spelling or spelling.startswith("-")
     texts = [_operand(x, backend, integer=k in op.int_operands, tight=tight)
              for k, x in enumerate(stmt.operands)]
+    if inlined:
+        return optimize.inline_text(stmt, spelling, texts, inlined)
     return spelling.format(*texts)
 
 
@@ -102,7 +108,13 @@ def body(fn: Function, backend: Backend) -> list[str]:
     defined: set[int] = set()
     current = -1
     frees = _last_uses(fn) if backend.name == "numpy" else {}
+    inlined: dict[str, tuple[str, int]] = {}
     for k, stmt in enumerate(fn.statements):
+        if stmt.inline:                   # printed later, inside its one user
+            spelling = getattr(OPS[stmt.op], backend.spelling or backend.name)
+            inlined[stmt.target] = (expression(stmt, backend, inlined),
+                                    optimize.result_precedence(spelling))
+            continue
         guard = stmt.guard if backend.lazy else -1
         if guard != current:
             if guard != -1:
@@ -110,7 +122,7 @@ def body(fn: Function, backend: Backend) -> list[str]:
                 lines.append(f"if {_test(fn, guard)}:")
             current = guard
         indent = "    " if guard != -1 else ""
-        lines.append(f"{indent}{stmt.target} = {expression(stmt, backend)}")
+        lines.append(f"{indent}{stmt.target} = {expression(stmt, backend, inlined)}")
         if k in frees:
             lines.append(f"{indent}del {', '.join(frees[k])}")
     return lines

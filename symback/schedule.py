@@ -48,6 +48,7 @@ class Stmt:
     operands: tuple
     node: int
     guard: int = -1          # index into Function.guards, or -1: always computed
+    inline: bool = False     # printed inside its one user's expression (see optimize.py)
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,11 @@ class Program:
     inputs: list[str]             # the user's input names, in the same order
     functions: dict[str, Function]
     names: dict[int, str]
+    temps: frozenset[str] = frozenset()   # the names made up for unnamed nodes (`_t1`...)
 
     def op_count(self, function: str) -> int:
-        """Number of operations (statements) of one function."""
+        """Number of primitive operations of one function: one per statement, whether it
+        is printed as a line of its own or inlined into its user's line."""
         return len(self.functions[function].statements)
 
 
@@ -143,9 +146,11 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
     for i in every:
         if i not in names and i in labels:
             names[i] = namer.claim(labels[i])
+    temps = []
     for i in every:
         if i not in names:
             names[i] = namer.temp()
+            temps.append(names[i])
     for i in range(len(g)):              # free variables not among the parameters
         if g.ops[i] == "var" and i not in names:
             names[i] = namer.claim(g.values[i])
@@ -153,7 +158,7 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
                                                       extra_params.get(fname, [])],
                                   rs, names, namer)
                  for fname, rs in roots.items()}
-    return Program(params, [g.values[v] for v in inputs], functions, names)
+    return Program(params, [g.values[v] for v in inputs], functions, names, frozenset(temps))
 
 
 def _operand(g: Graph, node: int, names: dict[int, str]):
