@@ -44,6 +44,8 @@ class Backend:
 BACKENDS: dict[str, Backend] = {
     "python": Backend("python", "python.py.j2", "math", True, "float", inline=True),
     "numpy": Backend("numpy", "numpy.py.j2", "numpy", False, "numpy.ndarray | float"),
+    "numba": Backend("numba", "numba.py.j2", "math", True, "float", inline=True,
+                     spelling="python"),
 }
 
 
@@ -202,7 +204,8 @@ class FunctionSpec:
 
 
 def render(program: Program, specs: list[FunctionSpec], *, backend: str, text: str,
-           title: str, extra: dict[str, Any]) -> str:
+           title: str, extra: dict[str, Any],
+           batch: list[FunctionSpec] | None = None) -> str:
     """The module source.
 
     Args:
@@ -212,6 +215,8 @@ def render(program: Program, specs: list[FunctionSpec], *, backend: str, text: s
         text: the source expression (shown, escaped, in the docstring).
         title: the docstring's first line.
         extra: module constants, name -> Python literal text (INPUTS, WRT, OUTPUTS, ...).
+        batch: numba backend: the `<name>_batch` array entry points to write, their
+            `returns` written over the rows `_out[k]` of the kernel's result array.
     """
     be = BACKENDS[backend]
     functions = []
@@ -240,6 +245,9 @@ def render(program: Program, specs: list[FunctionSpec], *, backend: str, text: s
             helpers.append(source)
             modules += [m for m in imports if m not in modules]
         modules = sorted(set(modules) | {"numpy"})
+    kernels = [_kernel(program.functions[spec.name], spec, be) for spec in batch or []]
+    if be.name == "numba":
+        modules = sorted(set(modules) | {"numba", "numpy"})
     template = _environment().get_template(be.template)
     return template.render(
         helpers=helpers,
@@ -249,9 +257,35 @@ def render(program: Program, specs: list[FunctionSpec], *, backend: str, text: s
         expression=_shown_expression(text),
         imports=modules,
         constants=list(extra.items()),
-        exported=list(extra) + [f["name"] for f in functions],
+        exported=list(extra) + [f["name"] for f in functions]
+        + [f"{k['name']}_batch" for k in kernels],
         functions=functions,
+        kernels=kernels,
     )
+
+
+def _kernel(fn: Function, spec: FunctionSpec, be: Backend) -> dict[str, Any]:
+    """The loop body of a numba batch kernel: read the inputs of point _i, run the
+    statements, write the results to column _i of _out."""
+    lines = [f"{p} = _args[{j}][_i]" for j, p in enumerate(fn.params)]
+    lines += body(fn, be)
+    lines += [f"_out[{k}, _i] = {_operand(x, be)}" for k, x in enumerate(fn.results)]
+    lines = lines or ["pass"]                  # no inputs and no results: nothing to do
+    return {
+        "name": spec.name,
+        "kernel": f"_{spec.name}_kernel",
+        "params": ", ".join(fn.params),
+        "args": ", ".join(fn.params),
+        "doc": spec.doc,
+        "body": lines,
+        "n_results": len(fn.results),
+        "returns": spec.returns,
+    }
+
+
+def batch_result_texts(fn: Function) -> list[str]:
+    """The results of a numba `<name>_batch` function: the rows of its result array."""
+    return [f"_out[{k}]" for k in range(len(fn.results))]
 
 
 def result_texts(fn: Function, backend: str, expand: bool = True) -> list[str]:
@@ -262,7 +296,7 @@ def result_texts(fn: Function, backend: str, expand: bool = True) -> list[str]:
     be = BACKENDS[backend]
     if be.name == "numpy":
         return _numpy_results(fn) if expand else [_operand(x, be) for x in fn.results]
-    maybe_int = set(fn.params) if be.name == "python" else set()
+    maybe_int = set(fn.params) if be.name in ("python", "numba") else set()
     if maybe_int:
         for stmt in fn.statements:
             op = OPS[stmt.op]

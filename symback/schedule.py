@@ -23,13 +23,17 @@ from dataclasses import dataclass, field
 
 from .graph import Graph
 
+_FUNCTIONS = ("forward", "gradient", "value_and_grad", "jacobian", "value_and_jacobian",
+              "hessian", "hvp")
+
 # Names the generated modules use; user names that equal one of these are renamed.
 RESERVED = frozenset(
     set(keyword.kwlist) | set(getattr(keyword, "softkwlist", [])) | set(dir(builtins))
     | {"math", "numpy", "np", "forward", "gradient", "value_and_grad", "jacobian", "hessian",
        "hvp", "jvp", "INPUTS", "WRT", "OUTPUTS", "EXPRESSION", "value_and_jacobian",
        "_shape", "_expand", "_matrix", "_erf", "_erfc", "_erfc_pos", "_ERF_SMALL",
-       "_ERFCX"}
+       "_ERFCX", "numba", "_JIT", "_flat_arrays", "_args", "_out", "_i", "_size"}
+    | {f"{f}_batch" for f in _FUNCTIONS} | {f"_{f}_kernel" for f in _FUNCTIONS}
 )
 
 # Longest chain of nested `where` conditions tracked as a guard; deeper nesting is computed
