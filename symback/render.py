@@ -279,6 +279,7 @@ def _kernel(fn: Function, spec: FunctionSpec, be: Backend) -> dict[str, Any]:
         "doc": spec.doc,
         "body": lines,
         "n_results": len(fn.results),
+        "ops": max(1, len(fn.statements)),
         "returns": spec.returns,
     }
 

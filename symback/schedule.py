@@ -32,8 +32,10 @@ RESERVED = frozenset(
     | {"math", "numpy", "np", "forward", "gradient", "value_and_grad", "jacobian", "hessian",
        "hvp", "jvp", "INPUTS", "WRT", "OUTPUTS", "EXPRESSION", "value_and_jacobian",
        "_shape", "_expand", "_matrix", "_erf", "_erfc", "_erfc_pos", "_ERF_SMALL",
-       "_ERFCX", "numba", "_JIT", "_flat_arrays", "_args", "_out", "_i", "_size"}
-    | {f"{f}_batch" for f in _FUNCTIONS} | {f"_{f}_kernel" for f in _FUNCTIONS}
+       "_ERFCX", "numba", "_JIT", "_flat_arrays", "_args", "_out", "_i", "_size",
+       "_PARALLEL_WORK"}
+    | {f"{f}_batch" for f in _FUNCTIONS}
+    | {f"_{f}_kernel{s}" for f in _FUNCTIONS for s in ("", "_serial", "_parallel")}
 )
 
 # Longest chain of nested `where` conditions tracked as a guard; deeper nesting is computed

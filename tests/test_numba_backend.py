@@ -49,6 +49,12 @@ def test_batch_matches_scalar_calls_and_random_expressions():
         v0, g0 = py.value_and_grad(float(xs[k]), float(ys[k]))
         assert _close(float(v[k]), v0)
         assert all(_close(float(g[j][k]), g0[j]) for j in range(2))
+    nb._PARALLEL_WORK = 0                    # the parallel kernel: the same numbers
+    try:
+        vp, gp = nb.value_and_grad_batch(xs, ys)
+    finally:
+        nb._PARALLEL_WORK = 1_000_000
+    assert np.array_equal(vp, v) and all(np.array_equal(a, b) for a, b in zip(gp, g))
 
 
 def test_batch_broadcasts_and_returns_new_arrays():
