@@ -8,6 +8,7 @@ import importlib
 #: still reach the real tool, e.g. ``import sympy``)
 PEER_MODULES = {
     "symback": "symback",
+    "symback_numba": "symback_numba",
     "handwritten": "handwritten",
     "sympy": "sympy",
     "symengine": "symengine",
