@@ -235,3 +235,22 @@ def test_slot_analysis_of_the_table():
 def test_generated_source_is_deterministic():
     src = workload("lennard_jones_10")
     assert symback.compile(src.text).source == symback.compile(src.text).source
+
+
+@pytest.mark.parametrize("text", ["100 * (2 * x)", "-(2 * x)", "3 * (4 * x)", "-3 * (8 * x)",
+                                  "0.25 * (2 * x)", "3 * (0.5 * x)", "-(x * 3)"])
+def test_constant_scaling_folds_only_when_exact(text):
+    f = symback.compile(text, wrt=["x"])
+    specials = [0.0, -0.0, 1.5, -2.25, math.inf, -math.inf, math.nan, 5e-324, 2.5e-310,
+                1.7e308, -8.9e307, 1e-300, 0.1]
+    for x in specials:
+        want = eval(text, {"x": x})                        # test-owned text, plain floats
+        got = f.forward(x)
+        assert got == want or (math.isnan(got) and math.isnan(want)), (text, x)
+        assert math.copysign(1.0, got) == math.copysign(1.0, want) or math.isnan(want)
+
+
+def test_scaled_squares_fold():
+    """100*u**2 differentiates to 200*u, one op (not 100 * (2*u))."""
+    f = symback.compile("100 * (y - x**2)**2", wrt=["x", "y"])
+    assert "200.0 * " in f.source and "100.0 * (2.0" not in f.source
