@@ -23,7 +23,7 @@ it is, wherever it is printed.
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 
 from .ops import OPS
 from .schedule import Function, Program, Stmt
@@ -68,9 +68,10 @@ def square_by_multiplication(fn: Function) -> None:
     for k, stmt in enumerate(fn.statements):
         if stmt.op == "powi" and stmt.operands[1] == 2.0 and isinstance(stmt.operands[0], str):
             x = stmt.operands[0]
-            fn.statements[k] = dataclasses.replace(stmt, op="mul", operands=(x, x))
+            fn.statements[k] = Stmt(stmt.target, "mul", (x, x), stmt.node, stmt.guard, stmt.inline)
 
 
+@functools.lru_cache(maxsize=None)
 def result_precedence(spelling: str) -> int:
     """How tightly the printed text of a spelling binds: an `INFIX` precedence, `ATOM` for a
     call or a parenthesised text, 0 (always parenthesise) for anything else."""
@@ -81,6 +82,7 @@ def result_precedence(spelling: str) -> int:
     return 0
 
 
+@functools.lru_cache(maxsize=None)
 def slot_precedence(spelling: str, k: int) -> int | None:
     """The least precedence an inlined text may have in operand slot `k` of `spelling`
     without parentheses, or None if nothing may be inlined there (the slot is printed more
@@ -147,7 +149,8 @@ def mark_inline(fn: Function, temps: frozenset[str] | set[str]) -> None:
             if ops + sub_ops > MAX_OPS or max(depth, sub_depth + 1) > MAX_DEPTH:
                 continue
             ops, depth = ops + sub_ops, max(depth, sub_depth + 1)
-            fn.statements[k] = dataclasses.replace(fn.statements[k], inline=True)
+            s = fn.statements[k]             # (a constructor call: dataclasses.replace is slow)
+            fn.statements[k] = Stmt(s.target, s.op, s.operands, s.node, s.guard, True)
         size[m] = (ops, depth)
 
 
