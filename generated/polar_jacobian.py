@@ -31,17 +31,16 @@ def jacobian(r: float, theta: float) -> tuple[tuple[float, float], tuple[float, 
     d_r = math.cos(theta)
     x = r * d_r
     d_r_ = math.sin(theta)
-    _t1 = -d_r_
-    d_theta = r * _t1
+    y = r * d_r_
+    d_theta = -y
     return ((d_r, d_theta), (d_r_, x))
 
 
 def value_and_jacobian(r: float, theta: float) -> tuple[tuple[float, float], tuple[tuple[float, float], tuple[float, float]]]:
-    """(values, jacobian); 6 operations."""
+    """(values, jacobian); 5 operations."""
     d_r = math.cos(theta)
     x = r * d_r
     d_r_ = math.sin(theta)
     y = r * d_r_
-    _t1 = -d_r_
-    d_theta = r * _t1
+    d_theta = -y
     return (x, y), ((d_r, d_theta), (d_r_, x))

@@ -35,7 +35,7 @@ def forward(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray
     _t1 = x + y
     _t2 = _t1 * z
     del _t1
-    _t3 = _t2 ** 2
+    _t3 = _t2 * _t2
     del _t2
     return _t3
 
@@ -62,7 +62,7 @@ def value_and_grad(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.
     z = numpy.asarray(z, dtype=numpy.float64)
     _t1 = x + y
     _t2 = _t1 * z
-    _t3 = _t2 ** 2
+    _t3 = _t2 * _t2
     _t4 = 2.0 * _t2
     del _t2
     d_x = _t4 * z

@@ -20,7 +20,7 @@ def forward(x: float, y: float, z: float) -> float:
     """Return r. 3 operations."""
     p = x + y
     q = p * z
-    r = q ** 2
+    r = q * q
     return float(r)
 
 
@@ -38,7 +38,7 @@ def value_and_grad(x: float, y: float, z: float) -> tuple[float, tuple[float, fl
     """Return (r, (dr/dx, dr/dy, dr/dz)). 6 operations."""
     p = x + y
     q = p * z
-    r = q ** 2
+    r = q * q
     d_q = 2.0 * q
     d_p = d_q * z
     d_z = d_q * p

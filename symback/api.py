@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import parse as _parse
-from . import derivatives, schedule
+from . import derivatives, optimize, schedule
 from .errors import ArgumentError, LimitError, SymbackError
 from .graph import DEFAULT_MAX_NODES
 from .parse import DEFAULT_MAX_CHARS, Expression, directives
-from .render import BACKENDS, FunctionSpec, render, result_texts, tuple_text
+from .render import (BACKENDS, FunctionSpec, batch_result_texts, render, result_texts,
+                     tuple_text)
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _MODULE_NAME = re.compile(r"[^A-Za-z0-9_]")
@@ -225,7 +226,9 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
             in the order of the `# vars:` line or of first appearance. A name that does
             not occur gets a gradient of 0.
         name: the module's name (shown in its docstring); default "expr".
-        backend: "python" (scalars, `math` only) or "numpy" (arrays with broadcasting).
+        backend: "python" (scalars, `math` only), "numpy" (arrays with broadcasting) or
+            "numba" (the python program compiled by `numba.njit`, plus `<name>_batch`
+            functions over arrays, parallel over points; needs `pip install symback[numba]`).
         hessian: also write `hessian(*inputs)` and `hvp(*inputs, *v)` (one output only).
         mode: how Jacobians and Hessians are built: "auto" (fewer operations), "reverse"
             (a reverse sweep per output; reverse over reverse) or "forward" (a forward sweep
@@ -268,13 +271,17 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     roots = built.roots
     program = schedule.schedule(g, param_nodes, roots, built.labels,  # type: ignore[arg-type]
                                 built.extra_params)
+    program = optimize.optimize(program, inline=BACKENDS[backend].inline)
     specs = _function_specs(program, expression, list(wrt_names), backend)
     out_names = tuple(expression.output_names)
     extra = {"INPUTS": repr(tuple(inputs)), "WRT": repr(tuple(wrt_names)),
              "OUTPUTS": repr(out_names)}
     title = _title(out_names, inputs, module_name)
+    batch = None
+    if backend == "numba":                 # array entry points: <name>_batch
+        batch = _function_specs(program, expression, list(wrt_names), backend, batch=True)
     source = render(program, specs, backend=backend, text=expression.text, title=title,
-                    extra=extra)
+                    extra=extra, batch=batch)
     stats = {f"{fname}_ops": program.op_count(fname) for fname in roots}
     stats["graph_nodes"] = len(g)
     return Compiled(source, tuple(inputs), tuple(wrt_names), out_names, backend, stats,
@@ -312,14 +319,17 @@ def _title(outputs: tuple[str, ...], inputs: list[str], module: str) -> str:
 
 
 def _function_specs(program: schedule.Program, expression: Expression, wrt: list[str],
-                    backend: str) -> list[FunctionSpec]:
-    """How each function returns its results, with its docstring."""
+                    backend: str, batch: bool = False) -> list[FunctionSpec]:
+    """How each function returns its results, with its docstring. With `batch` (numba),
+    the `<name>_batch` array versions: the same layout over the rows of `_out`."""
     outs = expression.output_names
     funcs = program.functions
-    num = BACKENDS[backend].number_type
+    num = "numpy.ndarray" if batch else BACKENDS[backend].number_type
     n_in = len(wrt)
 
     def texts(fname: str, expand: bool = True) -> list[str]:
+        if batch:
+            return batch_result_texts(funcs[fname])
         return result_texts(funcs[fname], backend, expand)
 
     def ops(fname: str) -> str:

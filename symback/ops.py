@@ -163,15 +163,52 @@ def _simplify_sub(g: Any, a: int, b: int) -> int | None:
     return None
 
 
+def _hoist_neg(g: Any, op: str, a: int, b: int) -> int | None:
+    """(-a) * b -> -(a*b), a * (-b) -> -(a*b), (-a) * (-b) -> a*b; the same for `/`.
+
+    IEEE multiplication and division are sign-symmetric (the sign of the result is the xor of
+    the operands' signs, the magnitude is rounded the same way), so these are exact for every
+    float, inf and nan included. Hoisting the negation out lets negations cancel along a chain
+    of products (the reverse sweep of sin(cos(sin(...))) multiplies by -sin at every other
+    step) and melt into an enclosing + or - (`c + -(a*b)` is `c - a*b`).
+    """
+    neg_a, neg_b = g.op(a) == "neg", g.op(b) == "neg"
+    if not (neg_a or neg_b):
+        return None
+    core = g.apply(op, g.args[a][0] if neg_a else a, g.args[b][0] if neg_b else b)
+    return core if neg_a and neg_b else g.apply("neg", core)
+
+
+def _scales_exactly(c: float) -> bool:
+    """True for c = +-2**k, k >= 0: c*x is exact (or overflows), never rounded."""
+    m, _ = math.frexp(abs(c)) if math.isfinite(c) else (0.0, 0)
+    return m == 0.5 and abs(c) >= 1.0
+
+
+def _fold_scale(g: Any, c: int, x: int) -> int | None:
+    """c1 * (c2 * x) -> (c1*c2) * x when that is exact for every x: c2 = +-2**k (k >= 0)
+    makes c2*x exact, and |c1| >= 1 makes both sides overflow together. (The reverse sweep
+    of 100*u**2 builds 100 * (2*u).)"""
+    if g.op(x) != "mul" or not g.is_const(c):
+        return None
+    c1 = g.value(c)
+    for inner, other in (g.args[x], g.args[x][::-1]):
+        if g.is_const(inner) and _scales_exactly(g.value(inner)) and abs(c1) >= 1.0 \
+                and math.isfinite(c1):
+            return g.apply("mul", g.const(c1 * g.value(inner)), other)
+    return None
+
+
 def _simplify_mul(g: Any, a: int, b: int) -> int | None:
     for x, y in ((a, b), (b, a)):
         if g.is_const(y, 1.0):
             return x
         if g.is_const(y, -1.0):
             return g.apply("neg", x)
-    if g.op(a) == "neg" and g.op(b) == "neg":
-        return g.apply("mul", g.args[a][0], g.args[b][0])
-    return None
+        folded = _fold_scale(g, y, x)
+        if folded is not None:
+            return folded
+    return _hoist_neg(g, "mul", a, b)
 
 
 def _simplify_div(g: Any, a: int, b: int) -> int | None:
@@ -179,7 +216,7 @@ def _simplify_div(g: Any, a: int, b: int) -> int | None:
         return a
     if g.is_const(b, -1.0):
         return g.apply("neg", a)
-    return None
+    return _hoist_neg(g, "div", a, b)
 
 
 def _simplify_neg(g: Any, a: int) -> int | None:
@@ -188,6 +225,12 @@ def _simplify_neg(g: Any, a: int) -> int | None:
     if g.op(a) == "sub":                      # -(a - b) -> b - a
         x, y = g.args[a]
         return g.apply("sub", y, x)
+    if g.op(a) == "mul":                      # -(2 * x) -> -2 * x (exact: sign flip)
+        x, y = g.args[a]
+        if g.is_const(x):
+            return g.apply("mul", g.const(-g.value(x)), y)
+        if g.is_const(y):
+            return g.apply("mul", x, g.const(-g.value(y)))
     return None
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import jinja2
 
 from . import __version__
-from . import numpy_helpers
+from . import numpy_helpers, optimize
 from .ops import OPS
 from .schedule import Function, Program, Stmt
 
@@ -37,11 +37,15 @@ class Backend:
     module: str           # the one module the generated code imports
     lazy: bool            # honour guards: compute `where` branches only when taken
     number_type: str      # the annotation of inputs and results
+    inline: bool = False  # print single-use temporaries inside their user (optimize.py)
+    spelling: str = ""    # which spelling of the rule table ("" = the backend's name)
 
 
 BACKENDS: dict[str, Backend] = {
-    "python": Backend("python", "python.py.j2", "math", True, "float"),
+    "python": Backend("python", "python.py.j2", "math", True, "float", inline=True),
     "numpy": Backend("numpy", "numpy.py.j2", "numpy", False, "numpy.ndarray | float"),
+    "numba": Backend("numba", "numba.py.j2", "math", True, "float", inline=True,
+                     spelling="python"),
 }
 
 
@@ -90,13 +94,17 @@ def _operand(x: Any, backend: Backend, integer: bool = False, tight: bool = Fals
     return f"({text})" if tight and text.startswith("-") else text
 
 
-def expression(stmt: Stmt, backend: Backend) -> str:
-    """The right-hand side of one statement, in the backend's spelling."""
+def expression(stmt: Stmt, backend: Backend,
+               inlined: dict[str, tuple[str, int]] | None = None) -> str:
+    """The right-hand side of one statement, in the backend's spelling; `inlined` maps the
+    names of inlined operands to their (text, precedence)."""
     op = OPS[stmt.op]
-    spelling = getattr(op, backend.name)
+    spelling = getattr(op, backend.spelling or backend.name)
     tight = "**" in spelling or spelling.startswith("-")
     texts = [_operand(x, backend, integer=k in op.int_operands, tight=tight)
              for k, x in enumerate(stmt.operands)]
+    if inlined:
+        return optimize.inline_text(stmt, spelling, texts, inlined)
     return spelling.format(*texts)
 
 
@@ -110,7 +118,13 @@ def body(fn: Function, backend: Backend) -> list[str]:
     defined: set[int] = set()
     current = -1
     frees = _last_uses(fn) if backend.name == "numpy" else {}
+    inlined: dict[str, tuple[str, int]] = {}
     for k, stmt in enumerate(fn.statements):
+        if stmt.inline:                   # printed later, inside its one user
+            spelling = getattr(OPS[stmt.op], backend.spelling or backend.name)
+            inlined[stmt.target] = (expression(stmt, backend, inlined),
+                                    optimize.result_precedence(spelling))
+            continue
         guard = stmt.guard if backend.lazy else -1
         if guard != current:
             if guard != -1:
@@ -118,7 +132,7 @@ def body(fn: Function, backend: Backend) -> list[str]:
                 lines.append(f"if {_test(fn, guard)}:")
             current = guard
         indent = "    " if guard != -1 else ""
-        lines.append(f"{indent}{stmt.target} = {expression(stmt, backend)}")
+        lines.append(f"{indent}{stmt.target} = {expression(stmt, backend, inlined)}")
         if k in frees:
             lines.append(f"{indent}del {', '.join(frees[k])}")
     return lines
@@ -198,7 +212,8 @@ class FunctionSpec:
 
 
 def render(program: Program, specs: list[FunctionSpec], *, backend: str, text: str,
-           title: str, extra: dict[str, Any]) -> str:
+           title: str, extra: dict[str, Any],
+           batch: list[FunctionSpec] | None = None) -> str:
     """The module source.
 
     Args:
@@ -208,6 +223,8 @@ def render(program: Program, specs: list[FunctionSpec], *, backend: str, text: s
         text: the source expression (shown, escaped, in the docstring).
         title: the docstring's first line.
         extra: module constants, name -> Python literal text (INPUTS, WRT, OUTPUTS, ...).
+        batch: numba backend: the `<name>_batch` array entry points to write, their
+            `returns` written over the rows `_out[k]` of the kernel's result array.
     """
     be = BACKENDS[backend]
     functions = []
@@ -236,6 +253,9 @@ def render(program: Program, specs: list[FunctionSpec], *, backend: str, text: s
             helpers.append(source)
             modules += [m for m in imports if m not in modules]
         modules = sorted(set(modules) | {"numpy"})
+    kernels = [_kernel(program.functions[spec.name], spec, be) for spec in batch or []]
+    if be.name == "numba":
+        modules = sorted(set(modules) | {"numba", "numpy"})
     template = _environment().get_template(be.template)
     return template.render(
         helpers=helpers,
@@ -245,9 +265,36 @@ def render(program: Program, specs: list[FunctionSpec], *, backend: str, text: s
         expression=_shown_expression(text),
         imports=modules,
         constants=list(extra.items()),
-        exported=sorted(list(extra) + [f["name"] for f in functions]),
+        exported=sorted(list(extra) + [f["name"] for f in functions]
+                        + [f"{k['name']}_batch" for k in kernels]),
         functions=functions,
+        kernels=kernels,
     )
+
+
+def _kernel(fn: Function, spec: FunctionSpec, be: Backend) -> dict[str, Any]:
+    """The loop body of a numba batch kernel: read the inputs of point _i, run the
+    statements, write the results to column _i of _out."""
+    lines = [f"{p} = _args[{j}][_i]" for j, p in enumerate(fn.params)]
+    lines += body(fn, be)
+    lines += [f"_out[{k}, _i] = {_operand(x, be)}" for k, x in enumerate(fn.results)]
+    lines = lines or ["pass"]                  # no inputs and no results: nothing to do
+    return {
+        "name": spec.name,
+        "kernel": f"_{spec.name}_kernel",
+        "params": ", ".join(fn.params),
+        "args": ", ".join(fn.params),
+        "doc": spec.doc,
+        "body": lines,
+        "n_results": len(fn.results),
+        "ops": max(1, len(fn.statements)),
+        "returns": spec.returns,
+    }
+
+
+def batch_result_texts(fn: Function) -> list[str]:
+    """The results of a numba `<name>_batch` function: the rows of its result array."""
+    return [f"_out[{k}]" for k in range(len(fn.results))]
 
 
 def result_texts(fn: Function, backend: str, expand: bool = True) -> list[str]:
@@ -258,7 +305,7 @@ def result_texts(fn: Function, backend: str, expand: bool = True) -> list[str]:
     be = BACKENDS[backend]
     if be.name == "numpy":
         return _numpy_results(fn) if expand else [_operand(x, be) for x in fn.results]
-    maybe_int = set(fn.params) if be.name == "python" else set()
+    maybe_int = set(fn.params) if be.name in ("python", "numba") else set()
     if maybe_int:
         for stmt in fn.statements:
             op = OPS[stmt.op]

@@ -23,13 +23,19 @@ from dataclasses import dataclass, field
 
 from .graph import Graph
 
+_FUNCTIONS = ("forward", "gradient", "value_and_grad", "jacobian", "value_and_jacobian",
+              "hessian", "hvp")
+
 # Names the generated modules use; user names that equal one of these are renamed.
 RESERVED = frozenset(
     set(keyword.kwlist) | set(getattr(keyword, "softkwlist", [])) | set(dir(builtins))
     | {"math", "numpy", "np", "forward", "gradient", "value_and_grad", "jacobian", "hessian",
        "hvp", "jvp", "INPUTS", "WRT", "OUTPUTS", "EXPRESSION", "value_and_jacobian",
        "_shape", "_expand", "_matrix", "_erf", "_erfc", "_erfc_pos", "_ERF_SMALL",
-       "_ERFCX"}
+       "_ERFCX", "numba", "_JIT", "_flat_arrays", "_args", "_out", "_i", "_size",
+       "_PARALLEL_WORK"}
+    | {f"{f}_batch" for f in _FUNCTIONS}
+    | {f"_{f}_kernel{s}" for f in _FUNCTIONS for s in ("", "_serial", "_parallel")}
 )
 
 # Longest chain of nested `where` conditions tracked as a guard; deeper nesting is computed
@@ -48,6 +54,7 @@ class Stmt:
     operands: tuple
     node: int
     guard: int = -1          # index into Function.guards, or -1: always computed
+    inline: bool = False     # printed inside its one user's expression (see optimize.py)
 
 
 @dataclass(frozen=True)
@@ -79,9 +86,11 @@ class Program:
     inputs: list[str]             # the user's input names, in the same order
     functions: dict[str, Function]
     names: dict[int, str]
+    temps: frozenset[str] = frozenset()   # the names made up for unnamed nodes (`_t1`...)
 
     def op_count(self, function: str) -> int:
-        """Number of operations (statements) of one function."""
+        """Number of primitive operations of one function: one per statement, whether it
+        is printed as a line of its own or inlined into its user's line."""
         return len(self.functions[function].statements)
 
 
@@ -143,9 +152,11 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
     for i in every:
         if i not in names and i in labels:
             names[i] = namer.claim(labels[i])
+    temps = []
     for i in every:
         if i not in names:
             names[i] = namer.temp()
+            temps.append(names[i])
     for i in range(len(g)):              # free variables not among the parameters
         if g.ops[i] == "var" and i not in names:
             names[i] = namer.claim(g.values[i])
@@ -153,7 +164,7 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
                                                       extra_params.get(fname, [])],
                                   rs, names, namer)
                  for fname, rs in roots.items()}
-    return Program(params, [g.values[v] for v in inputs], functions, names)
+    return Program(params, [g.values[v] for v in inputs], functions, names, frozenset(temps))
 
 
 def _operand(g: Graph, node: int, names: dict[int, str]):

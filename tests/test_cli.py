@@ -52,7 +52,7 @@ def test_cli_wrt():
 
 def test_cli_tutorial_names_are_visible():
     result = run("compile", "p = x + y; q = p * z; r = q**2")
-    for name in ("p = x + y", "q = p * z", "r = q ** 2", "d_q = ", "d_p = "):
+    for name in ("p = x + y", "q = p * z", "r = q * q", "d_q = ", "d_p = "):
         assert name in result.stdout
 
 
