@@ -233,6 +233,8 @@ def render(program: Program, specs: list[FunctionSpec], *, backend: str, text: s
         lines = body(program.functions[spec.name], be)
         if be.name == "numpy":
             lines = _numpy_prologue(program.functions[spec.name], spec.returns) + lines
+        else:
+            lines = _int_safety(program.functions[spec.name])[0] + lines
         uses_module = uses_module or any(f"{be.module}." in line for line in lines)
         uses_module = uses_module or f"{be.module}." in spec.returns
         functions.append({
@@ -298,23 +300,51 @@ def batch_result_texts(fn: Function) -> list[str]:
 
 
 def result_texts(fn: Function, backend: str, expand: bool = True) -> list[str]:
-    """The printed results of a function. On the python backend a result that can be an int
-    (`x + y` called with ints) is converted with float(), so results are always floats. On
-    the numpy backend results are expanded to the inputs' broadcast shape (unless `expand`
-    is False: entries of a matrix, broadcast when the matrix is filled)."""
+    """The printed results of a function. On the python and numba backends a result that
+    can be an int (`x + y` called with ints) is converted with float(), so results are
+    always floats. On the numpy backend results are expanded to the inputs' broadcast shape
+    (unless `expand` is False: entries of a matrix, broadcast when the matrix is filled)."""
     be = BACKENDS[backend]
     if be.name == "numpy":
         return _numpy_results(fn) if expand else [_operand(x, be) for x in fn.results]
-    maybe_int = set(fn.params) if be.name in ("python", "numba") else set()
-    if maybe_int:
-        for stmt in fn.statements:
-            op = OPS[stmt.op]
-            if op.keeps_int and all(x in maybe_int if isinstance(x, str) else k in op.int_operands
-                                    for k, x in enumerate(stmt.operands)
-                                    if op.operand_kind(k) == "real"):
-                maybe_int.add(stmt.target)
-    return [f"float({x})" if isinstance(x, str) and x in maybe_int else _operand(x, be)
-            for x in fn.results]
+    _, wrap = _int_safety(fn)
+    return [f"float({x})" if x in wrap else _operand(x, be) for x in fn.results]
+
+
+# Called with ints, a chain of this many int multiplications could square a number this
+# many times (x*x, then that squared, ...): 2**8 times its digits. Deeper chains convert
+# their inputs to float on entry instead of leaving Python to build huge exact integers.
+_INT_MUL_DEPTH = 8
+
+
+def _int_safety(fn: Function) -> tuple[list[str], set[str]]:
+    """How a python-backend function stays in floats when called with ints.
+
+    Operations that keep ints ints (`x + y`, `x * x`, see `Op.keeps_int`) compute exact
+    integers from int arguments. Usually that is harmless, and only the results that can be
+    ints need a float() (returned in the second item). A chain of more than
+    `_INT_MUL_DEPTH` int multiplications could build integers of unbounded size, so then
+    the inputs that feed such operations are converted on entry (the first item: lines for
+    the top of the function) and no result needs converting.
+    """
+    depth = {p: 0 for p in fn.params}                 # names that may hold an int
+    feeders: set[str] = set()
+    deepest = 0
+    for stmt in fn.statements:
+        op = OPS[stmt.op]
+        real = [x for k, x in enumerate(stmt.operands)
+                if op.operand_kind(k) == "real" and k not in op.int_operands]
+        if op.keeps_int and all(isinstance(x, str) and x in depth for x in real):
+            grows = stmt.op in ("mul", "powi")
+            depth[stmt.target] = max((depth[x] for x in real), default=0) + grows
+            deepest = max(deepest, depth[stmt.target])
+            feeders.update(x for x in real if x in fn.params)
+    maybe_int = {x for x in fn.results if isinstance(x, str) and x in depth}
+    if deepest <= _INT_MUL_DEPTH:
+        return [], maybe_int
+    feeders |= {x for x in maybe_int if x in fn.params}
+    lines = [f"{p} = float({p})" for p in fn.params if p in feeders]
+    return ["# inputs as floats: int arguments would build huge exact integers"] + lines, set()
 
 
 def tuple_text(items: list[str]) -> str:

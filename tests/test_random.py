@@ -91,7 +91,11 @@ points = st.lists(st.floats(-2.0, 2.0, allow_nan=False).map(lambda v: round(v, 3
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs(), points)
 def test_random_expressions_match_sympy(program, point):
-    text, expr, _ = program
+    text, expr, smooth = program
+    if not smooth:
+        # At a kink or a tie the derivative is a convention, and sympy simplifies first
+        # (Max(x, Max(x, y)) -> Max(x, y)) where symback composes conventions: keep away.
+        assume(len(set(point)) == 3 and 0.0 not in point)
     compiled = symback.compile(text, wrt=NAMES)
     value, grad = compiled.value_and_grad(*point)
     at = dict(zip(NAMES, point))
