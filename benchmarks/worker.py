@@ -31,6 +31,34 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:160]
 
 
+def run_deep(fn):
+    """fn() in a thread with a 512 MiB stack and a high recursion limit: for our own
+    analysis (op counting) of deeply nested expressions, not for the timed paths."""
+    import threading
+
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # re-raised in the calling thread
+            box["error"] = exc
+
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)
+    threading.stack_size(1 << 29)
+    try:
+        t = threading.Thread(target=target)
+        t.start()
+        t.join()
+    finally:
+        sys.setrecursionlimit(old)
+        threading.stack_size(0)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
 def batch_inputs(point, n: int):
     """n float64 points around the sample point (uniform +-0.01 per input, seed 12345);
     element 0 is the sample point itself so the batch result can be checked."""
@@ -95,7 +123,7 @@ def measure(args) -> None:
     # -- op counts
     if not args.no_ops:
         try:
-            emit(phase="ops", **built.op_counts())
+            emit(phase="ops", **run_deep(built.op_counts))
         except PeerError as exc:
             emit(phase="ops", status=exc.status, reason=str(exc)[:160])
         except Exception as exc:
