@@ -9,15 +9,21 @@ __version__ = "0.1.0"
 
 from .api import Compiled, compile, parse, read_expr_file  # noqa: E402
 from .errors import ArgumentError, LimitError, ParseError, SymbackError  # noqa: E402
+from .explain import DomainError, Trace, explain  # noqa: E402
+from .dot import to_dot  # noqa: E402
 
 __all__ = [
     "ArgumentError",
     "Compiled",
+    "DomainError",
     "LimitError",
     "ParseError",
     "SymbackError",
+    "Trace",
     "__version__",
     "compile",
+    "explain",
     "parse",
     "read_expr_file",
+    "to_dot",
 ]

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import parse as _parse
-from . import reverse, schedule
+from . import derivatives, schedule
 from .errors import ArgumentError, SymbackError
 from .graph import DEFAULT_MAX_NODES
 from .parse import DEFAULT_MAX_CHARS, Expression, directives
@@ -83,13 +83,16 @@ class Compiled:
         outputs: the output names (the module's OUTPUTS).
         backend: the backend that printed the module.
         stats: operation counts: forward_ops, gradient_ops, value_and_grad_ops (one output)
-            or jacobian_ops (several), and graph_nodes.
+            or jacobian_ops (several), hessian_ops and hvp_ops (with hessian=True), and
+            graph_nodes.
         expression: the parsed `Expression` (graph, outputs, inputs).
+        modes: how derivatives were built: "jacobian" / "hessian" -> "reverse" or "forward".
     """
 
     def __init__(self, source: str, inputs: tuple[str, ...], wrt: tuple[str, ...],
                  outputs: tuple[str, ...], backend: str, stats: dict[str, int],
-                 expression: Expression, name: str) -> None:
+                 expression: Expression, name: str,
+                 modes: dict[str, str] | None = None) -> None:
         self.source = source
         self.inputs = inputs
         self.wrt = wrt
@@ -98,6 +101,7 @@ class Compiled:
         self.stats = stats
         self.expression = expression
         self.name = name
+        self.modes = dict(modes or {})
         self._module: types.ModuleType | None = None
 
     @property
@@ -141,6 +145,24 @@ class Compiled:
         """jacobian(*inputs) -> one row per output, each a tuple in `wrt` order."""
         return self._function("jacobian")
 
+    @property
+    def value_and_jacobian(self) -> Callable[..., Any]:
+        """value_and_jacobian(*inputs) -> (tuple of values, jacobian)."""
+        return self._function("value_and_jacobian")
+
+    @property
+    def hessian(self) -> Callable[..., Any]:
+        """hessian(*inputs) -> the symmetric matrix of second derivatives in `wrt` order
+        (nested tuples on the python backend, an array of shape (n, n) + broadcast shape on
+        numpy). Needs `compile(..., hessian=True)`."""
+        return self._function("hessian")
+
+    @property
+    def hvp(self) -> Callable[..., Any]:
+        """hvp(*inputs, *v) -> the Hessian times the vector v (one entry per `wrt` input).
+        Needs `compile(..., hessian=True)`."""
+        return self._function("hvp")
+
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the module to `path` atomically (a temporary file, then a rename).
 
@@ -155,21 +177,28 @@ class Compiled:
                 f"({', '.join(self.inputs)}), {self.backend} backend>")
 
 
-def compile(expr: str, wrt: Sequence[str] | str | None = None, name: str | None = None, *,
-            backend: str = "python", max_chars: int | None = DEFAULT_MAX_CHARS,
+def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
+            name: str | None = None, *, backend: str = "python", hessian: bool = False,
+            mode: str = "auto", max_chars: int | None = DEFAULT_MAX_CHARS,
             max_nodes: int | None = DEFAULT_MAX_NODES) -> Compiled:
     """Compile an expression to a module computing its value and exact gradient.
 
     Args:
         expr: the expression text. It may hold several statements (`p = x + y; p * z`),
-            `#` comments and a `# vars: x y z` line giving the input order.
+            `#` comments and a `# vars: x y z` line giving the input order. A last
+            statement `a, b, c` (or a list of one-expression strings) gives several outputs:
+            `forward` returns a tuple and `jacobian` one row per output.
         wrt: the inputs to differentiate with respect to, in order (a list, or one string
             such as "x,y"). They come first among the function parameters; other free
             names follow as parameters that are not differentiated. Default: every input,
             in the order of the `# vars:` line or of first appearance. A name that does
             not occur gets a gradient of 0.
         name: the module's name (shown in its docstring); default "expr".
-        backend: "python" (scalars, `math` only).
+        backend: "python" (scalars, `math` only) or "numpy" (arrays with broadcasting).
+        hessian: also write `hessian(*inputs)` and `hvp(*inputs, *v)` (one output only).
+        mode: how Jacobians and Hessians are built: "auto" (fewer operations), "reverse"
+            (a reverse sweep per output; reverse over reverse) or "forward" (a forward sweep
+            per input; forward over reverse).
         max_chars, max_nodes: size limits of the input and the graph; None lifts them.
 
     Returns:
@@ -178,33 +207,32 @@ def compile(expr: str, wrt: Sequence[str] | str | None = None, name: str | None 
     Raises:
         ParseError: the expression is not valid (with line, column and a caret).
         LimitError: the input is larger than a limit.
-        ArgumentError: a bad `wrt`, `name` or `backend`.
+        ArgumentError: a bad `wrt`, `name`, `backend` or `mode`, or `hessian` with several
+            outputs.
     """
     if backend not in BACKENDS:
         raise ArgumentError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
+    derivatives.check_mode(mode)
+    n_listed = None
+    if not isinstance(expr, str) and isinstance(expr, (list, tuple)):
+        n_listed = len(expr)
+        expr = _join_outputs(expr)
     module_name = _module_name(name)
     declared = _input_names(wrt, "wrt") if wrt is not None else _declared(expr)
     expression = _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes)
+    if n_listed is not None and len(expression.outputs) != n_listed:
+        raise ArgumentError(f"a list of {n_listed} expressions gave {len(expression.outputs)} "
+                            "outputs: each item must be one expression")
     g = expression.graph
     inputs = expression.inputs
     wrt_names = declared if wrt is not None else inputs
     param_nodes = [g.lookup_var(n) for n in inputs]
     wrt_nodes = [g.lookup_var(n) for n in wrt_names]
-    labels: dict[int, str] = {}
-    sweeps = []
-    for out in expression.outputs:
-        sweep = reverse.gradient(g, out, wrt_nodes)       # type: ignore[arg-type]
-        sweeps.append(sweep)
-        for who, node in sweep.adjoints.items():
-            labels.setdefault(node, "d_" + who)
-    outs = expression.outputs
-    if len(outs) == 1:
-        grads = sweeps[0].grads
-        roots = {"forward": outs, "gradient": grads, "value_and_grad": outs + grads}
-    else:
-        grads = [d for s in sweeps for d in s.grads]
-        roots = {"forward": outs, "jacobian": grads, "value_and_jacobian": outs + grads}
-    program = schedule.schedule(g, param_nodes, roots, labels)  # type: ignore[arg-type]
+    built = derivatives.plan(g, expression.outputs, wrt_nodes,  # type: ignore[arg-type]
+                             hessian_too=hessian, mode=mode, taken=list(inputs))
+    roots = built.roots
+    program = schedule.schedule(g, param_nodes, roots, built.labels,  # type: ignore[arg-type]
+                                built.extra_params)
     specs = _function_specs(program, expression, list(wrt_names), backend)
     out_names = tuple(expression.output_names)
     extra = {"INPUTS": repr(tuple(inputs)), "WRT": repr(tuple(wrt_names)),
@@ -215,7 +243,22 @@ def compile(expr: str, wrt: Sequence[str] | str | None = None, name: str | None 
     stats = {f"{fname}_ops": program.op_count(fname) for fname in roots}
     stats["graph_nodes"] = len(g)
     return Compiled(source, tuple(inputs), tuple(wrt_names), out_names, backend, stats,
-                    expression, module_name)
+                    expression, module_name, built.modes)
+
+
+def _join_outputs(items: Sequence[Any]) -> str:
+    """A list of expression strings as one text whose last statement is `e1, e2, ...`."""
+    if not items:
+        raise ArgumentError("the list of expressions is empty")
+    for item in items:
+        if not isinstance(item, str):
+            raise ArgumentError(f"a list of expressions must hold strings, not "
+                                f"{type(item).__name__}")
+        if "\n" in item or ";" in item or "#" in item:
+            raise ArgumentError("each item of a list of expressions must be one expression "
+                                "(for statements and comments, write one text whose last "
+                                "statement is 'a, b, ...')")
+    return ", ".join(items)
 
 
 def _module_name(name: str | None) -> str:
@@ -241,20 +284,27 @@ def _function_specs(program: schedule.Program, expression: Expression, wrt: list
     num = BACKENDS[backend].number_type
     n_in = len(wrt)
 
-    def texts(fname: str) -> list[str]:
-        return result_texts(funcs[fname], backend)
+    def texts(fname: str, expand: bool = True) -> list[str]:
+        return result_texts(funcs[fname], backend, expand)
 
     def ops(fname: str) -> str:
         n = program.op_count(fname)
         return f"{n} operation{'s' if n != 1 else ''}."[:-1].capitalize()
 
     grad_type = f"tuple[{', '.join([num] * n_in)}]" if n_in else "tuple[()]"
+    as_array = backend == "numpy"          # matrices are stacked arrays on numpy
+
+    def matrix(flat: list[str], n_rows: int) -> str:
+        text = tuple_text([tuple_text(flat[k * n_in:(k + 1) * n_in]) if n_in else "()"
+                           for k in range(n_rows)])
+        return f"_matrix({text}, _shape)" if as_array else text
+
     if len(outs) == 1:
         f, partials = outs[0], [f"d{outs[0]}/d{w}" for w in wrt]
         shown = tuple_text(partials) if partials else "()"
         value = texts("forward")[0]
         vg = texts("value_and_grad")
-        return [
+        specs = [
             FunctionSpec("forward", value, num, f"Return {f}. {ops('forward')}."),
             FunctionSpec("gradient", tuple_text(texts("gradient")) if n_in else "()",
                          grad_type, f"Return {shown}. {ops('gradient')}."),
@@ -263,22 +313,35 @@ def _function_specs(program: schedule.Program, expression: Expression, wrt: list
                          f"tuple[{num}, {grad_type}]",
                          f"Return ({f}, {shown}). {ops('value_and_grad')}."),
         ]
+        if "hessian" in funcs:
+            hess_type = "numpy.ndarray" if as_array else f"tuple[{', '.join([grad_type] * n_in)}]"
+            layout = "an (n, n) + shape array" if as_array else "nested tuples"
+            vs = ", ".join(funcs["hvp"].params[len(funcs["hvp"].params) - n_in:])
+            specs += [
+                FunctionSpec("hessian", matrix(texts("hessian", False), n_in), hess_type,
+                             f"Return the Hessian of {f} (symmetric, WRT order) as {layout}. "
+                             f"{ops('hessian')}."),
+                FunctionSpec("hvp", tuple_text(texts("hvp")) if n_in else "()", grad_type,
+                             f"Return the Hessian of {f} times the vector ({vs}), in WRT "
+                             f"order. {ops('hvp')}."),
+            ]
+        return specs
     n_out = len(outs)
 
     def rows(flat: list[str]) -> str:
-        return tuple_text([tuple_text(flat[k * n_in:(k + 1) * n_in]) if n_in else "()"
-                           for k in range(n_out)])
+        return matrix(flat, n_out)
 
     vj = texts("value_and_jacobian")
+    vj_raw = texts("value_and_jacobian", False)
     out_type = f"tuple[{', '.join([num] * n_out)}]"
-    jac_type = f"tuple[{', '.join([grad_type] * n_out)}]"
+    jac_type = "numpy.ndarray" if as_array else f"tuple[{', '.join([grad_type] * n_out)}]"
     return [
         FunctionSpec("forward", tuple_text(texts("forward")), out_type,
                      f"({', '.join(outs)}); {ops('forward')}."),
-        FunctionSpec("jacobian", rows(texts("jacobian")), jac_type,
+        FunctionSpec("jacobian", rows(texts("jacobian", False)), jac_type,
                      f"one row per output ({', '.join(outs)}), each in WRT order; "
                      f"{ops('jacobian')}."),
-        FunctionSpec("value_and_jacobian", f"{tuple_text(vj[:n_out])}, {rows(vj[n_out:])}",
+        FunctionSpec("value_and_jacobian", f"{tuple_text(vj[:n_out])}, {rows(vj_raw[n_out:])}",
                      f"tuple[{out_type}, {jac_type}]",
                      f"(values, jacobian); {ops('value_and_jacobian')}."),
     ]

@@ -37,10 +37,18 @@ def _build_parser() -> argparse.ArgumentParser:
     comp.add_argument("-o", "--output", metavar="OUT",
                       help="write the module to OUT (atomically); default: print it")
     comp.add_argument("--backend", choices=sorted(BACKENDS), default="python",
-                      help="python: scalars with math (default)")
+                      help="python: scalars with math (default); numpy: arrays with "
+                      "broadcasting")
+    comp.add_argument("--hessian", action="store_true",
+                      help="also write hessian() and hvp() (one output only)")
+    comp.add_argument("--mode", choices=("auto", "reverse", "forward"), default="auto",
+                      help="how Jacobians and Hessians are built: auto (fewer operations, "
+                      "default), reverse sweeps, or forward sweeps (forward over reverse)")
     comp.add_argument("--name", help="the module's name shown in its docstring "
                       "(default: the file's '# name:' or stem, else 'expr')")
     comp.set_defaults(run=_run_compile)
+    _add_explain_parser(sub)
+    _add_graph_parser(sub)
     return parser
 
 
@@ -75,7 +83,8 @@ def _run_compile(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
     text, default_name = _read_input(args, parser)
     limits = {"max_chars": None, "max_nodes": None} if args.no_limits else {}
     compiled = compile_expr(text, wrt=args.wrt, name=args.name or default_name,
-                            backend=args.backend, **limits)
+                            backend=args.backend, hessian=args.hessian, mode=args.mode,
+                            **limits)
     if args.output is None:
         sys.stdout.write(compiled.source)
         return 0
@@ -84,6 +93,107 @@ def _run_compile(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
     ops = ", ".join(f"{k[:-4]} {v} ops" for k, v in stats.items() if k.endswith("_ops"))
     print(f"symback: wrote {args.output} ({len(compiled.inputs)} inputs; {ops})",
           file=sys.stderr)
+    return 0
+
+
+# --- explain and graph (issue 5): the worked backpropagation example -------------------------
+
+def _add_point_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--at", nargs="+", metavar="NAME=VALUE",
+                   help="the point, e.g. --at x=1 y=3 z=3 (default: the file's '# point:')")
+    p.add_argument("--which", metavar="OUTPUT",
+                   help="for several outputs, the one to explain (default: the first)")
+
+
+def _add_explain_parser(sub: argparse._SubParsersAction) -> None:
+    from .report import DEFAULT_DIGITS, DEFAULT_LIMIT, FORMATS
+    p = sub.add_parser("explain", help="show backpropagation step by step at a point",
+                       description="Print the forward pass, the local partial derivative on "
+                       "every edge, the backward pass (chain rule with the numbers filled in) "
+                       "and the gradient checked against finite differences.")
+    _add_input_arguments(p)
+    _add_point_arguments(p)
+    p.add_argument("--format", choices=FORMATS, default="text", help="default: text")
+    p.add_argument("--limit", type=_count, metavar="N",
+                   help=f"at most N rows per table (default {DEFAULT_LIMIT}; 0: all; "
+                        "json: all unless given)")
+    p.add_argument("--digits", type=_count, default=DEFAULT_DIGITS, metavar="N",
+                   help=f"significant digits (default {DEFAULT_DIGITS}; 0: shortest exact)")
+    p.add_argument("--check", choices=("fd", "torch"), default="fd",
+                   help="fd: central finite differences (default); torch: also PyTorch "
+                        "autograd in float64")
+    p.set_defaults(run=_run_explain)
+
+
+def _add_graph_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("graph", help="write the computation graph in Graphviz DOT",
+                       description="Write the computation graph in Graphviz DOT: nodes with "
+                       "their equation (and value with --at), edges with the local partial "
+                       "derivative. -o FILE.svg/.png/.pdf renders it with Graphviz's 'dot'.")
+    _add_input_arguments(p)
+    _add_point_arguments(p)
+    p.add_argument("--backward", action="store_true",
+                   help="also show the adjoint d(out)/d(node) on every node")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write to FILE: .dot/.gv as text, .svg/.png/.pdf rendered by dot "
+                        "(default: print DOT)")
+    p.set_defaults(run=_run_graph)
+
+
+def _count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return n
+
+
+def _trace(args: argparse.Namespace, parser: argparse.ArgumentParser, **options: object):
+    """Parse the input, resolve the point (usage errors exit 2) and build the trace."""
+    from .explain import explain, point_from_text, prepare, resolve_point
+    text, _ = _read_input(args, parser)
+    limits = {"max_chars": None, "max_nodes": None} if args.no_limits else {}
+    expression, wrt = prepare(text, args.wrt, **limits)  # type: ignore[arg-type]
+    if args.at is not None:
+        at: dict[str, float] = {}
+        for item in (x for token in args.at for x in token.split(",") if x):
+            name, eq, value = item.partition("=")
+            if not eq or not name.strip():
+                parser.error(f"--at: expected NAME=VALUE, got {item!r} (put EXPR before --at)")
+            try:
+                at[name.strip()] = float(value)
+            except ValueError:
+                parser.error(f"--at: the value of {name.strip()!r} is not a number: {value!r}")
+        try:
+            point = resolve_point(expression, at)
+        except ArgumentError as exc:
+            parser.error(exc.message)
+    else:
+        point = point_from_text(text, expression.inputs)
+    return explain(expression, point, wrt=wrt, output=args.which, **options)  # type: ignore
+
+
+def _run_explain(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .report import format_trace
+    trace = _trace(args, parser, torch=args.check == "torch")
+    if args.check == "torch" and trace.point is None:
+        parser.error("--check torch needs a point: give --at NAME=VALUE ...")
+    sys.stdout.write(format_trace(trace, args.format, limit=args.limit, digits=args.digits))
+    return 0
+
+
+def _run_graph(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .dot import render, to_dot
+    trace = _trace(args, parser, finite_differences=False)
+    text = to_dot(trace, backward=args.backward)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    render(text, args.output)
+    print(f"symback: wrote {args.output} ({len(trace.forward)} nodes, {len(trace.edges)} "
+          "differentiated edges)", file=sys.stderr)
     return 0
 
 

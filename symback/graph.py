@@ -15,7 +15,7 @@ The graph knows nothing about differentiation; `reverse.py` adds adjoint nodes t
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator
+from typing import Any
 
 from .errors import LimitError
 from .ops import OPS
@@ -161,6 +161,33 @@ class Graph:
         return "\n".join(f"t{i} = {self.format_node(i)}" for i in range(len(self.ops)))
 
 
+def evaluate(g: Graph, inputs: dict[str, float], nodes: list[int]) -> dict[int, Any]:
+    """Evaluate `nodes` (and what they need) numerically with the table's `eval` functions.
+
+    Conditions evaluate to bools; `where` takes the value of the branch its condition picks.
+    An operation outside its domain (log(-1), 1/0) gives nan instead of raising, so that a
+    branch `where` does not take cannot fail the evaluation.
+
+    Returns:
+        node id -> value, for every node evaluated.
+    """
+    values: dict[int, Any] = {}
+    for i in g.live(list(nodes)) + [n for n in nodes if g.ops[n] in ("var", "const")]:
+        for a in g.args[i]:
+            if a not in values:
+                values[a] = g.values[a] if g.ops[a] == "const" else float(inputs[g.values[a]])
+        if g.ops[i] == "const":
+            values[i] = g.values[i]
+        elif g.ops[i] == "var":
+            values[i] = float(inputs[g.values[i]])
+        else:
+            try:
+                values[i] = OPS[g.ops[i]].eval(*(values[a] for a in g.args[i]))  # type: ignore[misc]
+            except (ArithmeticError, ValueError):
+                values[i] = math.nan
+    return values
+
+
 def _fold(fn: Any, values: list[Any]) -> float | None:
     """fn(*values) if it is a finite float; None (do not fold) on any error or overflow.
 
@@ -210,9 +237,3 @@ class Node:
 
     def __repr__(self) -> str:
         return f"Node(t{self.id} = {self.graph.format_node(self.id)})"
-
-
-def iter_ops(graph: Graph, nodes: list[int]) -> Iterator[tuple[int, str, tuple[int, ...]]]:
-    """(id, op, args) for each of `nodes`."""
-    for i in nodes:
-        yield i, graph.ops[i], graph.args[i]

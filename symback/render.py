@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 
 from . import __version__
+from . import numpy_helpers
 from .ops import OPS
 from .schedule import Function, Program, Stmt
 
@@ -40,6 +41,7 @@ class Backend:
 
 BACKENDS: dict[str, Backend] = {
     "python": Backend("python", "python.py.j2", "math", True, "float"),
+    "numpy": Backend("numpy", "numpy.py.j2", "numpy", False, "numpy.ndarray | float"),
 }
 
 
@@ -99,7 +101,8 @@ def body(fn: Function, backend: Backend) -> list[str]:
     lines: list[str] = []
     defined: set[int] = set()
     current = -1
-    for stmt in fn.statements:
+    frees = _last_uses(fn) if backend.name == "numpy" else {}
+    for k, stmt in enumerate(fn.statements):
         guard = stmt.guard if backend.lazy else -1
         if guard != current:
             if guard != -1:
@@ -108,7 +111,25 @@ def body(fn: Function, backend: Backend) -> list[str]:
             current = guard
         indent = "    " if guard != -1 else ""
         lines.append(f"{indent}{stmt.target} = {expression(stmt, backend)}")
+        if k in frees:
+            lines.append(f"{indent}del {', '.join(frees[k])}")
     return lines
+
+
+def _last_uses(fn: Function) -> dict[int, list[str]]:
+    """Statement index -> intermediates last used there (numpy backend). Deleting them frees
+    their arrays at once, so the next statements reuse that memory instead of holding every
+    intermediate of a long program alive (a gigabyte on a million points) until return."""
+    keep = set(fn.params) | {x for x in fn.results if isinstance(x, str)}
+    last: dict[str, int] = {}
+    for k, stmt in enumerate(fn.statements):
+        for x in stmt.operands:
+            if isinstance(x, str) and x not in keep:
+                last[x] = k
+    frees: dict[int, list[str]] = {}
+    for name, k in last.items():
+        frees.setdefault(k, []).append(name)
+    return {k: sorted(set(names)) for k, names in frees.items()}
 
 
 def _test(fn: Function, index: int) -> str:
@@ -185,33 +206,50 @@ def render(program: Program, specs: list[FunctionSpec], *, backend: str, text: s
     uses_module = False
     for spec in specs:
         lines = body(program.functions[spec.name], be)
+        if be.name == "numpy":
+            lines = _numpy_prologue(program.functions[spec.name], spec.returns) + lines
         uses_module = uses_module or any(f"{be.module}." in line for line in lines)
         uses_module = uses_module or f"{be.module}." in spec.returns
         functions.append({
             "name": spec.name,
-            "params": ", ".join(f"{p}: {be.number_type}" for p in program.params),
+            "params": ", ".join(f"{p}: {be.number_type}"
+                                for p in program.functions[spec.name].params),
             "annotation": spec.annotation,
             "doc": spec.doc,
             "body": lines,
             "returns": spec.returns,
         })
+    helpers: list[str] = []
+    modules = [be.module] if uses_module else []
+    if be.name == "numpy":
+        every = [line for f in functions for line in f["body"] + [f["returns"]]]
+        for name in numpy_helpers.needed(every):
+            source, imports, _ = numpy_helpers.HELPERS[name]
+            helpers.append(source)
+            modules += [m for m in imports if m not in modules]
+        modules = sorted(set(modules) | {"numpy"})
     template = _environment().get_template(be.template)
     return template.render(
+        helpers=helpers,
         version=__version__,
         backend=be.name,
         title=_escape(title),
         expression=_shown_expression(text),
-        imports=[be.module] if uses_module else [],
+        imports=modules,
         constants=list(extra.items()),
         exported=list(extra) + [f["name"] for f in functions],
         functions=functions,
     )
 
 
-def result_texts(fn: Function, backend: str) -> list[str]:
+def result_texts(fn: Function, backend: str, expand: bool = True) -> list[str]:
     """The printed results of a function. On the python backend a result that can be an int
-    (`x + y` called with ints) is converted with float(), so results are always floats."""
+    (`x + y` called with ints) is converted with float(), so results are always floats. On
+    the numpy backend results are expanded to the inputs' broadcast shape (unless `expand`
+    is False: entries of a matrix, broadcast when the matrix is filled)."""
     be = BACKENDS[backend]
+    if be.name == "numpy":
+        return _numpy_results(fn) if expand else [_operand(x, be) for x in fn.results]
     maybe_int = set(fn.params) if be.name == "python" else set()
     if maybe_int:
         for stmt in fn.statements:
@@ -227,3 +265,38 @@ def result_texts(fn: Function, backend: str) -> list[str]:
 def tuple_text(items: list[str]) -> str:
     """A Python tuple display of already printed items."""
     return _tuple(items)
+
+
+# --- numpy: array inputs, results of the broadcast shape ---------------------------------------
+
+def _numpy_prologue(fn: Function, returns: str) -> list[str]:
+    """Convert the inputs to float64 arrays (so ints and lists work); compute the broadcast
+    shape when a result has to be expanded to it."""
+    lines = [f"{p} = numpy.asarray({p}, dtype=numpy.float64)" for p in fn.params]
+    if "_shape" in returns:
+        shapes = ", ".join(f"{p}.shape" for p in fn.params)
+        lines.append(f"_shape = numpy.broadcast_shapes({shapes})")
+    return lines
+
+
+def _numpy_results(fn: Function) -> list[str]:
+    """The printed results of a numpy function. A result computed from every input already
+    has the broadcast shape (all ops are elementwise); any other result -- a constant, an
+    input itself, or a value that depends on only some inputs -- is expanded to that shape
+    as a new array, so no result aliases an input or comes back as a bare scalar."""
+    bit = {p: 1 << k for k, p in enumerate(fn.params)}
+    full = (1 << len(fn.params)) - 1
+    mask: dict[str, int] = {}
+    for stmt in fn.statements:
+        m = 0
+        for x in stmt.operands:
+            if isinstance(x, str):
+                m |= bit.get(x, 0) | mask.get(x, 0)
+        mask[stmt.target] = m
+    texts = []
+    for x in fn.results:
+        if isinstance(x, str) and x not in bit and mask.get(x, 0) == full:
+            texts.append(x)
+        else:
+            texts.append(f"_expand({_operand(x, BACKENDS['numpy'])}, _shape)")
+    return texts

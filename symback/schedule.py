@@ -27,7 +27,9 @@ from .graph import Graph
 RESERVED = frozenset(
     set(keyword.kwlist) | set(getattr(keyword, "softkwlist", [])) | set(dir(builtins))
     | {"math", "numpy", "np", "forward", "gradient", "value_and_grad", "jacobian", "hessian",
-       "hvp", "jvp", "INPUTS", "WRT", "OUTPUTS", "EXPRESSION"}
+       "hvp", "jvp", "INPUTS", "WRT", "OUTPUTS", "EXPRESSION", "value_and_jacobian",
+       "_shape", "_expand", "_matrix", "_erf", "_erfc", "_erfc_pos", "_ERF_SMALL",
+       "_ERFCX"}
 )
 
 # Longest chain of nested `where` conditions tracked as a guard; deeper nesting is computed
@@ -107,7 +109,8 @@ class _Namer:
 
 
 def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
-             labels: dict[int, str] | None = None) -> Program:
+             labels: dict[int, str] | None = None,
+             extra_params: dict[str, list[int]] | None = None) -> Program:
     """Build the program for the given functions.
 
     Args:
@@ -115,6 +118,8 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
         inputs: var nodes, in parameter order.
         roots: function name -> the nodes it returns, in order.
         labels: preferred names for some nodes (e.g. `d_p` for the adjoint of `p`).
+        extra_params: function name -> var nodes that function takes after `inputs`
+            (the tangent inputs `v_x` of a Hessian-vector product).
 
     Returns:
         The `Program`.
@@ -126,6 +131,11 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
     for v in inputs:
         names[v] = namer.claim(g.values[v])
         params.append(names[v])
+    extra_params = extra_params or {}
+    for fname in extra_params:
+        for v in extra_params[fname]:
+            if v not in names:
+                names[v] = namer.claim(g.values[v])
     every = g.live([r for rs in roots.values() for r in rs])
     for i in every:
         if i in g.names:
@@ -139,7 +149,9 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
     for i in range(len(g)):              # free variables not among the parameters
         if g.ops[i] == "var" and i not in names:
             names[i] = namer.claim(g.values[i])
-    functions = {fname: _function(g, fname, params, rs, names, namer)
+    functions = {fname: _function(g, fname, params + [names[v] for v in
+                                                      extra_params.get(fname, [])],
+                                  rs, names, namer)
                  for fname, rs in roots.items()}
     return Program(params, [g.values[v] for v in inputs], functions, names)
 
