@@ -100,6 +100,16 @@ def parse_args(argv=None):
 
 # --------------------------------------------------------------------------- subprocesses
 
+_ACTIVE: set = set()  # worker processes currently running (killed if the runner is interrupted)
+
+
+def _kill(proc) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # the worker's own process group only
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def run_worker(worker_args: list[str], timeout: float) -> tuple[list[dict], bool, str]:
     """Run ``python -m benchmarks.worker ARGS``; returns (records, timed_out, stderr tail)."""
     env = dict(os.environ)
@@ -109,16 +119,16 @@ def run_worker(worker_args: list[str], timeout: float) -> tuple[list[dict], bool
     proc = subprocess.Popen([sys.executable, "-m", "benchmarks.worker", *worker_args], cwd=str(ROOT),
                             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+    _ACTIVE.add(proc)
     timed_out = False
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # the worker's own process group only
-        except ProcessLookupError:
-            pass
+        _kill(proc)
         out, err = proc.communicate()
+    finally:
+        _ACTIVE.discard(proc)
     records = []
     for line in out.splitlines():
         if line.startswith(PREFIX):
@@ -232,6 +242,15 @@ def _progress(msg: str) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        return _main(args)
+    finally:
+        for proc in list(_ACTIVE):
+            _kill(proc)
+
+
+def _main(args) -> int:
     if args.list:
         for wl in args.workloads:
             print(f"{wl.name:20s} {wl.n_inputs:5d} inputs  {wl.description}")
