@@ -209,6 +209,10 @@ def measure(peer: str, wl, args, oracle: dict) -> dict:
                 if name == "ops" and args.no_ops:
                     continue
                 rec[f"{name}_status"] = "timeout" if timed_out else ("error" if not done else None)
+                if timed_out:
+                    rec[f"{name}_reason"] = f"cap {args.timeout:g}s during {name}"
+                elif not done:
+                    rec[f"{name}_reason"] = err_tail[-160:] or "worker died"
             continue
         if r.get("status"):
             rec[f"{name}_status"], rec[f"{name}_reason"] = r["status"], r.get("reason")
@@ -232,6 +236,7 @@ def measure(peer: str, wl, args, oracle: dict) -> dict:
                 rec["batch_err"] = max_error(oracle, r["value0"], r["grad0"])
     for k in [k for k, v in rec.items() if v is None and k.endswith("_status")]:
         del rec[k]
+        rec.pop(k.replace("_status", "_reason"), None)
     rec["wall_s"] = time.perf_counter() - t0
     return rec
 

@@ -100,7 +100,9 @@ def measure(args) -> None:
         emit(phase="status", status=exc.status, reason=str(exc)[:160])
         return
     except (Exception, RecursionError) as exc:
-        status = "parse error" if isinstance(exc, (SyntaxError, RecursionError)) else "error"
+        # adapters turn parser failures into ParseError; anything else (e.g. a
+        # RecursionError inside the tool's own transformations) is an error
+        status = "parse error" if isinstance(exc, SyntaxError) else "error"
         emit(phase="status", status=status, reason=_reason(exc))
         return
     emit(phase="build", build_s=build_s if peer.has_build else None)
