@@ -42,7 +42,7 @@ QUICK_WORKLOADS = ("seed", "rosenbrock_10", "product_100", "chain_100")
 
 # (full, quick) defaults
 DEFAULTS = {
-    "timeout": (60.0, 20.0),
+    "timeout": (60.0, 30.0),
     "oracle_timeout": (60.0, 10.0),
     "repeat": (5, 3),
     "min_loop": (0.02, 0.003),
@@ -61,7 +61,7 @@ def parse_args(argv=None):
     ap.add_argument("--only", nargs="+", metavar="NAME", help="workloads to run (default: all)")
     ap.add_argument("--peers", help=f"comma-separated peers, default all: {','.join(PEER_NAMES)}")
     ap.add_argument("--timeout", type=float, help="cap in seconds per (peer, workload) measurement "
-                    "(default 60, quick 20)")
+                    "(default 60, quick 30)")
     ap.add_argument("--oracle-timeout", type=float, help="cap in seconds for the sympy.diff oracle per "
                     "workload; past it the mpmath reverse-accumulation oracle is used (default 60, quick 10)")
     ap.add_argument("--repeat", type=int, help="timing repeats; medians are reported (default 5, quick 3)")
