@@ -18,6 +18,11 @@ import sys
 import time
 import traceback
 
+from benchmarks import timing
+from benchmarks.peers import get_peer
+from benchmarks.peers.base import PeerError
+from benchmarks.workload import load
+
 PREFIX = "@@bench "
 
 
@@ -74,14 +79,15 @@ def batch_inputs(point, n: int):
 
 
 def measure(args) -> None:
-    from benchmarks import timing
-    from benchmarks.peers import get_peer
-    from benchmarks.peers.base import PeerError
-    from benchmarks.workload import load
-
     wl = load(args.workload)
     peer = get_peer(args.peer)
+    try:
+        _measure(args, wl, peer)
+    finally:
+        peer.close()
 
+
+def _measure(args, wl, peer) -> None:
     # -- import (not part of build time) + warm-up on an unrelated tiny expression
     try:
         t0 = time.perf_counter()
@@ -149,7 +155,6 @@ def measure(args) -> None:
 
 def oracle(args) -> None:
     from benchmarks.oracle import compute_deep
-    from benchmarks.workload import load
 
     t0 = time.perf_counter()
     try:
@@ -183,6 +188,7 @@ def main(argv=None) -> int:
         traceback.print_exc()
     emit(phase="done")
     sys.stdout.flush()
+    sys.stderr.flush()
     os._exit(0)  # skip interpreter teardown (slow for jax/torch); everything is flushed
 
 
