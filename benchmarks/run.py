@@ -42,7 +42,7 @@ QUICK_WORKLOADS = ("seed", "rosenbrock_10", "product_100", "chain_100")
 
 # (full, quick) defaults
 DEFAULTS = {
-    "timeout": (60.0, 20.0),
+    "timeout": (60.0, 30.0),
     "oracle_timeout": (60.0, 10.0),
     "repeat": (5, 3),
     "min_loop": (0.02, 0.003),
@@ -61,7 +61,7 @@ def parse_args(argv=None):
     ap.add_argument("--only", nargs="+", metavar="NAME", help="workloads to run (default: all)")
     ap.add_argument("--peers", help=f"comma-separated peers, default all: {','.join(PEER_NAMES)}")
     ap.add_argument("--timeout", type=float, help="cap in seconds per (peer, workload) measurement "
-                    "(default 60, quick 20)")
+                    "(default 60, quick 30)")
     ap.add_argument("--oracle-timeout", type=float, help="cap in seconds for the sympy.diff oracle per "
                     "workload; past it the mpmath reverse-accumulation oracle is used (default 60, quick 10)")
     ap.add_argument("--repeat", type=int, help="timing repeats; medians are reported (default 5, quick 3)")
@@ -100,6 +100,16 @@ def parse_args(argv=None):
 
 # --------------------------------------------------------------------------- subprocesses
 
+_ACTIVE: set = set()  # worker processes currently running (killed if the runner is interrupted)
+
+
+def _kill(proc) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # the worker's own process group only
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def run_worker(worker_args: list[str], timeout: float) -> tuple[list[dict], bool, str]:
     """Run ``python -m benchmarks.worker ARGS``; returns (records, timed_out, stderr tail)."""
     env = dict(os.environ)
@@ -109,16 +119,16 @@ def run_worker(worker_args: list[str], timeout: float) -> tuple[list[dict], bool
     proc = subprocess.Popen([sys.executable, "-m", "benchmarks.worker", *worker_args], cwd=str(ROOT),
                             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+    _ACTIVE.add(proc)
     timed_out = False
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # the worker's own process group only
-        except ProcessLookupError:
-            pass
+        _kill(proc)
         out, err = proc.communicate()
+    finally:
+        _ACTIVE.discard(proc)
     records = []
     for line in out.splitlines():
         if line.startswith(PREFIX):
@@ -199,6 +209,10 @@ def measure(peer: str, wl, args, oracle: dict) -> dict:
                 if name == "ops" and args.no_ops:
                     continue
                 rec[f"{name}_status"] = "timeout" if timed_out else ("error" if not done else None)
+                if timed_out:
+                    rec[f"{name}_reason"] = f"cap {args.timeout:g}s during {name}"
+                elif not done:
+                    rec[f"{name}_reason"] = err_tail[-160:] or "worker died"
             continue
         if r.get("status"):
             rec[f"{name}_status"], rec[f"{name}_reason"] = r["status"], r.get("reason")
@@ -222,6 +236,7 @@ def measure(peer: str, wl, args, oracle: dict) -> dict:
                 rec["batch_err"] = max_error(oracle, r["value0"], r["grad0"])
     for k in [k for k, v in rec.items() if v is None and k.endswith("_status")]:
         del rec[k]
+        rec.pop(k.replace("_status", "_reason"), None)
     rec["wall_s"] = time.perf_counter() - t0
     return rec
 
@@ -232,6 +247,15 @@ def _progress(msg: str) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        return _main(args)
+    finally:
+        for proc in list(_ACTIVE):
+            _kill(proc)
+
+
+def _main(args) -> int:
     if args.list:
         for wl in args.workloads:
             print(f"{wl.name:20s} {wl.n_inputs:5d} inputs  {wl.description}")

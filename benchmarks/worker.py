@@ -18,6 +18,11 @@ import sys
 import time
 import traceback
 
+from benchmarks import timing
+from benchmarks.peers import get_peer
+from benchmarks.peers.base import PeerError
+from benchmarks.workload import load
+
 PREFIX = "@@bench "
 
 
@@ -29,6 +34,34 @@ def emit(**record) -> None:
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}"[:160]
+
+
+def run_deep(fn):
+    """fn() in a thread with a 512 MiB stack and a high recursion limit: for our own
+    analysis (op counting) of deeply nested expressions, not for the timed paths."""
+    import threading
+
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # re-raised in the calling thread
+            box["error"] = exc
+
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)
+    threading.stack_size(1 << 29)
+    try:
+        t = threading.Thread(target=target)
+        t.start()
+        t.join()
+    finally:
+        sys.setrecursionlimit(old)
+        threading.stack_size(0)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def batch_inputs(point, n: int):
@@ -46,14 +79,15 @@ def batch_inputs(point, n: int):
 
 
 def measure(args) -> None:
-    from benchmarks import timing
-    from benchmarks.peers import get_peer
-    from benchmarks.peers.base import PeerError
-    from benchmarks.workload import load
-
     wl = load(args.workload)
     peer = get_peer(args.peer)
+    try:
+        _measure(args, wl, peer)
+    finally:
+        peer.close()
 
+
+def _measure(args, wl, peer) -> None:
     # -- import (not part of build time) + warm-up on an unrelated tiny expression
     try:
         t0 = time.perf_counter()
@@ -72,7 +106,9 @@ def measure(args) -> None:
         emit(phase="status", status=exc.status, reason=str(exc)[:160])
         return
     except (Exception, RecursionError) as exc:
-        status = "parse error" if isinstance(exc, (SyntaxError, RecursionError)) else "error"
+        # adapters turn parser failures into ParseError; anything else (e.g. a
+        # RecursionError inside the tool's own transformations) is an error
+        status = "parse error" if isinstance(exc, SyntaxError) else "error"
         emit(phase="status", status=status, reason=_reason(exc))
         return
     emit(phase="build", build_s=build_s if peer.has_build else None)
@@ -95,7 +131,7 @@ def measure(args) -> None:
     # -- op counts
     if not args.no_ops:
         try:
-            emit(phase="ops", **built.op_counts())
+            emit(phase="ops", **run_deep(built.op_counts))
         except PeerError as exc:
             emit(phase="ops", status=exc.status, reason=str(exc)[:160])
         except Exception as exc:
@@ -119,7 +155,6 @@ def measure(args) -> None:
 
 def oracle(args) -> None:
     from benchmarks.oracle import compute_deep
-    from benchmarks.workload import load
 
     t0 = time.perf_counter()
     try:
@@ -153,6 +188,7 @@ def main(argv=None) -> int:
         traceback.print_exc()
     emit(phase="done")
     sys.stdout.flush()
+    sys.stderr.flush()
     os._exit(0)  # skip interpreter teardown (slow for jax/torch); everything is flushed
 
 

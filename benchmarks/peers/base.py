@@ -8,6 +8,7 @@ A peer module defines ``PEER``, an instance of a ``Peer`` subclass:
                      initialisation is not charged to the first workload.
 * ``build(wl)``   -> ``Built``: text -> callable for value+gradient. This whole
                      call is the timed "build".
+* ``close()``     removes temporary files, if any.
 
 ``Built`` provides:
 
@@ -60,6 +61,9 @@ class Peer:
 
     def build(self, workload) -> "Built":
         raise NotImplementedError
+
+    def close(self) -> None:
+        """Remove anything the peer left on disk (called once, at the end of the worker)."""
 
 
 class Built:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.peers.base import Built, NotAvailable, NotInstalled, ParseError, Peer, PeerError
+from benchmarks.peers.base import Built, NotAvailable, NotInstalled, ParseError, Peer
 from benchmarks.pysource import count_function_ops
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import os
+import shutil
 import tempfile
 
 import numpy as np
@@ -16,8 +17,7 @@ import numpy as np
 from benchmarks.peers.base import Built, NotInstalled, Peer
 from benchmarks.pysource import FUNCTION_NAMES, compile_python, count_function_ops, count_ops
 
-_TMP = tempfile.mkdtemp(prefix="symback-bench-tangent-")
-_counter = [0]
+_state = {"dir": None, "count": 0}
 
 
 def _import():
@@ -29,10 +29,12 @@ def _import():
 
 
 def _function_from_source(source: str):
-    _counter[0] += 1
-    modname = f"tangent_workload_{_counter[0]}"
+    if _state["dir"] is None:
+        _state["dir"] = tempfile.mkdtemp(prefix="symback-bench-tangent-")
+    _state["count"] += 1
+    modname = f"tangent_workload_{_state['count']}"
     header = "import numpy\nfrom numpy import " + ", ".join(n for n in FUNCTION_NAMES if hasattr(np, n)) + "\n"
-    path = os.path.join(_TMP, modname + ".py")
+    path = os.path.join(_state["dir"], modname + ".py")
     compile_python(header + source, path)  # ParseError for what CPython cannot parse
     with open(path, "w") as fh:
         fh.write(header + source)
@@ -54,6 +56,11 @@ class TangentPeer(Peer):
         tangent = _import()
         f = _function_from_source("def f(a, b):\n    return a * b + sin(a)\n")
         tangent.grad(f, wrt=(0, 1), preserve_result=True, verbose=0)(1.0, 2.0)
+
+    def close(self):
+        if _state["dir"]:
+            shutil.rmtree(_state["dir"], ignore_errors=True)
+            _state["dir"] = None
 
     def build(self, wl):
         tangent = _import()
