@@ -156,13 +156,25 @@ def _last_uses(fn: Function) -> dict[int, list[str]]:
 
 def _test(fn: Function, index: int) -> str:
     g = fn.guards[index]
-    if g.base == -1:
+    if g.base == -1 and not g.any_of:
         return g.cond if g.positive else f"not {g.cond}"
     return g.target
 
 
 def _define_guard(fn: Function, index: int, defined: set[int]) -> list[str]:
-    """Lines defining the boolean guard variables `index` needs (outer guards first)."""
+    """Lines defining the boolean guard variables `index` needs (its parts first)."""
+    g = fn.guards[index]
+    if not g.any_of:
+        return _define_chain(fn, index, defined)
+    lines = [line for k in g.any_of for line in _define_chain(fn, k, defined)]
+    if index not in defined:
+        defined.add(index)
+        lines.append(f"{g.target} = {' or '.join(_test(fn, k) for k in g.any_of)}")
+    return lines
+
+
+def _define_chain(fn: Function, index: int, defined: set[int]) -> list[str]:
+    """Lines defining a guard `base and cond` and the guards it refines (outer first)."""
     chain = []
     while index != -1 and index not in defined:
         chain.append(index)

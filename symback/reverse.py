@@ -102,14 +102,48 @@ def _peel(g: Graph, node: int, wraps: list[tuple[int, bool]]) -> int:
     return node
 
 
+# An adjoint that is a sum of at most this many `where(c, u, 0)` terms (a node used by
+# several `where` branches) is multiplied term by term.
+_MAX_GUARDED_TERMS = 8
+
+
+def _guarded_terms(g: Graph, a: int) -> list[int]:
+    """The terms of `a` if it is a sum of 2..8 `where(c, u, 0)`-style terms, else []."""
+    if g.ops[a] != "add":
+        return []
+    terms, todo = [], [a]
+    while todo:
+        n = todo.pop()
+        if g.ops[n] == "add":
+            todo.extend(reversed(g.args[n]))
+        elif _peel(g, n, []) != n:
+            terms.append(n)
+        else:
+            return []
+        if len(terms) + len(todo) > _MAX_GUARDED_TERMS:
+            return []
+    return terms
+
+
 def times(g: Graph, a: int, b: int) -> int | None:
     """The product a*b of an adjoint and a partial, with exact symbolic zeros.
 
     Returns None for an exact zero. A factor `where(c, u, 0)` is pulled out of the product,
-    `where(c, u*b, 0)`, so the other factor is only used where the branch was taken.
+    `where(c, u*b, 0)`, so the other factor is only used where the branch was taken; a sum
+    of such terms is multiplied term by term. (Recursion here is one level deep: the terms
+    of a guarded sum are `where`s, which take the non-recursive path.)
     """
     if g.is_const(a, 0.0) or g.is_const(b, 0.0):
         return None
+    parts = _guarded_terms(g, a)
+    if parts:                 # (where(c1, u, 0) + where(c2, v, 0)) * b: one product per branch
+        terms = [t for t in (times(g, p, b) for p in parts) if t is not None]
+        if not terms:
+            return None
+        total = terms[0]
+        for t in terms[1:]:
+            total = g.apply("add", total, t)
+        return total
     wraps: list[tuple[int, bool]] = []
     core_a = _peel(g, a, wraps)
     core_b = _peel(g, b, wraps)

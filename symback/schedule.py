@@ -38,9 +38,11 @@ RESERVED = frozenset(
     | {f"_{f}_kernel{s}" for f in _FUNCTIONS for s in ("", "_serial", "_parallel")}
 )
 
-# Longest chain of nested `where` conditions tracked as a guard; deeper nesting is computed
-# unconditionally (correct values, only less lazy), so guard sizes stay bounded.
+# Longest chain of nested `where` conditions tracked as a guard, and most alternatives
+# (`c1 or c2`) a guard may have; beyond them values are computed under a weaker guard
+# (correct values, only less lazy), so guard sizes stay bounded.
 MAX_GUARD_DEPTH = 8
+MAX_ALTERNATIVES = 4
 
 Operand = "str | float"
 
@@ -59,12 +61,15 @@ class Stmt:
 
 @dataclass(frozen=True)
 class Guard:
-    """A boolean guard variable: `target = [base and] [not] cond`."""
+    """A boolean guard variable: `target = [base and] [not] cond`, or, when `any_of` is
+    given, `target = any_of[0] or any_of[1] or ...` (a value needed by several `where`
+    branches under different conditions)."""
 
     target: str
     cond: str
     positive: bool
     base: int = -1           # the guard this one refines, or -1
+    any_of: tuple[int, ...] = ()
 
 
 @dataclass
@@ -180,21 +185,22 @@ def _function(g: Graph, fname: str, params: list[str], roots: list[int],
     stmts = []
     for i in _order(g, live, paths):
         stmts.append(Stmt(names[i], g.ops[i], tuple(_operand(g, a, names) for a in g.args[i]),
-                          i, _guard_for(paths.get(i, ()), guard_index, guards, names, namer)))
+                          i, _guard_for(paths.get(i, _ALWAYS), guard_index, guards, names,
+                                        namer)))
     return Function(fname, params, stmts, [_operand(g, r, names) for r in roots], guards)
 
 
 def _order(g: Graph, live: list[int], paths: dict[int, tuple]) -> list[int]:
     """Id order, except that a guarded statement waits for the conditions of its guard
     (a condition may have been built after a branch it guards)."""
-    if not any(paths.get(i) for i in live):
+    if all(paths.get(i, _ALWAYS) == _ALWAYS for i in live):
         return live
     position = {n: k for k, n in enumerate(live)}
     waiting: dict[int, list[int]] = {}
     missing: dict[int, int] = {}
     for i in live:
         deps = {a for a in g.args[i] if a in position}
-        deps.update(c for c, _ in paths.get(i, ()) if c in position)
+        deps.update(c for path in paths.get(i, _ALWAYS) for c, _ in path if c in position)
         missing[i] = len(deps)
         for d in sorted(deps):
             waiting.setdefault(d, []).append(i)
@@ -211,25 +217,55 @@ def _order(g: Graph, live: list[int], paths: dict[int, tuple]) -> list[int]:
     return order
 
 
+# A node's guard is a tuple of alternative paths, each a tuple of (condition node, branch
+# taken) from the outside in; the node is needed when any path holds. _ALWAYS: no condition.
+_ALWAYS: tuple = ((),)
+
+
 def _guard_paths(g: Graph, live: list[int], roots: list[int]) -> dict[int, tuple]:
-    """For each live node, the `where` conditions on the way to every use: a tuple of
-    (condition node, branch taken), the longest prefix common to all uses."""
-    paths: dict[int, tuple] = {r: () for r in roots}
+    """For each live node, the `where` conditions under which some use needs it."""
+    paths: dict[int, tuple] = {r: _ALWAYS for r in roots}
     ops, args = g.ops, g.args
     for i in reversed(live):
-        path = paths.get(i)
-        if path is None:
+        alts = paths.get(i)
+        if alts is None:
             continue
         where = ops[i] == "where"
         for k, a in enumerate(args[i]):
             if ops[a] in ("var", "const"):
                 continue
-            want = path
-            if where and k > 0 and len(path) < MAX_GUARD_DEPTH:
-                want = path + ((args[i][0], k == 1),)
+            want = alts
+            if where and k > 0:
+                step = (args[i][0], k == 1)
+                want = tuple(p + (step,) if len(p) < MAX_GUARD_DEPTH else p for p in alts)
             old = paths.get(a)
-            paths[a] = want if old is None else _common_prefix(old, want)
+            paths[a] = want if old is None or old == want else _join(old, want)
     return paths
+
+
+def _join(a: tuple, b: tuple) -> tuple:
+    """The guard of a node needed under guard a or under guard b."""
+    merged = set(a) | set(b)
+    changed = True
+    while changed:                      # c and not c -> the common prefix; drop implied paths
+        changed = False
+        for p in sorted(merged):
+            if p and p[:-1] + ((p[-1][0], not p[-1][1]),) in merged:
+                merged -= {p, p[:-1] + ((p[-1][0], not p[-1][1]),)}
+                merged.add(p[:-1])
+                changed = True
+                break
+        implied = {p for p in merged if any(q != p and p[:len(q)] == q for q in merged)}
+        merged -= implied
+    if () in merged:
+        return _ALWAYS
+    alts = sorted(merged)
+    if len(alts) > MAX_ALTERNATIVES:
+        prefix = alts[0]
+        for p in alts[1:]:
+            prefix = _common_prefix(prefix, p)
+        return (prefix,)
+    return tuple(alts)
 
 
 def _common_prefix(a: tuple, b: tuple) -> tuple:
@@ -243,16 +279,29 @@ def _common_prefix(a: tuple, b: tuple) -> tuple:
     return a[:n]
 
 
-def _guard_for(path: tuple, index: dict[tuple, int], guards: list[Guard],
+def _guard_for(alts: tuple, index: dict[tuple, int], guards: list[Guard],
                names: dict[int, str], namer: _Namer) -> int:
-    """The index of the guard variable for `path`, creating it (and its prefixes)."""
-    if not path:
+    """The index of the guard variable for the alternatives `alts`, creating it (and the
+    guards it is made of); -1 for no guard."""
+    if alts == _ALWAYS:
         return -1
+    chains = [_guard_chain(path, index, guards, names, namer) for path in alts]
+    if len(chains) == 1:
+        return chains[0]
+    if alts not in index:
+        guards.append(Guard(namer.temp("_g"), "", True, -1, tuple(chains)))
+        index[alts] = len(guards) - 1
+    return index[alts]
+
+
+def _guard_chain(path: tuple, index: dict[tuple, int], guards: list[Guard],
+                 names: dict[int, str], namer: _Namer) -> int:
+    """The guard for one path of conditions, and its prefixes."""
     base = -1
     for depth in range(1, len(path) + 1):
-        prefix = path[:depth]
+        prefix = (path[:depth],)
         if prefix not in index:
-            cond, positive = prefix[-1]
+            cond, positive = path[depth - 1]
             guards.append(Guard(namer.temp("_g"), names[cond], positive, base))
             index[prefix] = len(guards) - 1
         base = index[prefix]

@@ -94,3 +94,28 @@ def test_reverse_gradient_of_gradient():
     from symback.graph import evaluate
     values = evaluate(g, {"x": 2.0, "y": 5.0}, second.grads)
     assert [values[n] for n in second.grads] == [6 * 2.0 * 5.0, 3 * 4.0]
+
+
+def test_reverse_node_shared_by_two_where_branches():
+    """sqrt(x) is needed when x > 0 or x > 1: computed under `c1 or c2` on the python
+    backend, and its gradient term multiplied per branch, so x = -1 gives exact zeros."""
+    text = "where(x > 0, sqrt(x), 0) + where(x > 1, sqrt(x), 0)"
+    f = symback.compile(text)
+    assert " or " in f.source
+    assert f.value_and_grad(-1.0) == (0.0, (0.0,))
+    assert f.value_and_grad(4.0) == (4.0, (0.5,))
+    v, (d,) = f.value_and_grad(0.25)
+    assert (v, d) == (0.5, 1.0)
+    numpy = pytest.importorskip("numpy")
+    n = symback.compile(text, backend="numpy")
+    with numpy.errstate(invalid="ignore"):
+        value, (grad,) = n.value_and_grad(numpy.array([-1.0, 0.25, 4.0]))
+    assert value.tolist() == [0.0, 0.5, 4.0]
+    assert grad.tolist() == [0.0, 1.0, 0.5]
+
+
+def test_reverse_both_branches_make_a_node_unconditional():
+    f = symback.compile("where(x > 0, sqrt(x) + 1, sqrt(x) * 2)")
+    body = f.source.split("def forward")[1].split("return")[0]
+    assert "if _t1:\n        _t2 = math.sqrt" not in body        # computed once, unguarded
+    assert f.forward(4.0) == 3.0 and f.forward(0.0) == 0.0
