@@ -432,8 +432,9 @@ def read_expr_file(path: str | os.PathLike[str]) -> ExprFile:
     return ExprFile(p, text, names, point, _module_name(name))
 
 
-def write_atomic(path: Path, text: str) -> Path:
-    """Write `text` to `path` through a temporary file in the same folder and a rename.
+def write_atomic(path: Path, text: str | bytes) -> Path:
+    """Write `text` (str as UTF-8, or bytes) to `path` through a temporary file in the same
+    folder and a rename.
 
     Raises:
         ArgumentError: with a one-line reason; no partial or temporary file is left.
@@ -452,8 +453,9 @@ def write_atomic(path: Path, text: str) -> Path:
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)

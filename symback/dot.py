@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -152,37 +151,17 @@ def render(dot_text: str, path: str | os.PathLike[str]) -> Path:
         raise ArgumentError(f"rendering {str(target)!r} needs the Graphviz 'dot' program, "
                             f"which is not installed: {INSTALL_HINT}; or write DOT text with "
                             f"-o {target.with_suffix('.dot').name}")
-    folder = target.parent
-    if not folder.is_dir():
-        raise ArgumentError(f"cannot write {str(target)!r}: the folder {str(folder)!r} "
-                            "does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
     try:
-        done = subprocess.run([program, f"-T{fmt}", "-o", tmp], input=dot_text.encode("utf-8"),
+        done = subprocess.run([program, f"-T{fmt}"], input=dot_text.encode("utf-8"),
                               capture_output=True, timeout=600, check=False)
-        if done.returncode != 0:
-            reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise ArgumentError(f"dot failed to render {str(target)!r}"
-                                f"{': ' + reason[0] if reason else ''}")
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-        tmp = ""
     except subprocess.TimeoutExpired:
         raise ArgumentError(f"dot took too long to render {str(target)!r}; write DOT text "
                             "with a .dot file instead") from None
-    except OSError as exc:
-        raise ArgumentError(f"cannot write {str(target)!r}: {exc.strerror or exc}") from None
-    finally:
-        if tmp and os.path.exists(tmp):
-            os.unlink(tmp)
-    return target
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
+    if done.returncode != 0:
+        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ArgumentError(f"dot failed to render {str(target)!r}"
+                            f"{': ' + reason[0] if reason else ''}")
+    return write_atomic(target, done.stdout)
 
 
 __all__ = ["DOT_SUFFIXES", "INSTALL_HINT", "RENDERED", "render", "to_dot"]

@@ -77,7 +77,7 @@ def test_render_renames_clashing_names(text):
 
 def test_render_module_is_standalone(tmp_path):
     """The saved module imports and runs with symback unavailable."""
-    path = symback.compile("log(x) * sin(y) + exp(x*y)").save(tmp_path / "standalone.py")
+    symback.compile("log(x) * sin(y) + exp(x*y)").save(tmp_path / "standalone.py")
     code = ("import sys; sys.modules['symback'] = None; import standalone as m; "
             "print(m.value_and_grad(1.5, 0.5))")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
