@@ -323,40 +323,49 @@ def result_texts(fn: Function, backend: str, expand: bool = True) -> list[str]:
     return [f"float({x})" if x in wrap else _operand(x, be) for x in fn.results]
 
 
-# Called with ints, a chain of this many int multiplications could square a number this
-# many times (x*x, then that squared, ...): 2**8 times its digits. Deeper chains convert
-# their inputs to float on entry instead of leaving Python to build huge exact integers.
-_INT_MUL_DEPTH = 8
+# Called with ints, an int result may have this many times the digits of the inputs before
+# the inputs are converted on entry instead: x0*x1*...*x9 grows 10x (fine), repeated squaring
+# 2**k-fold (a chain of 30 squarings would build billion-digit integers).
+_INT_GROWTH = 64
 
 
 def _int_safety(fn: Function) -> tuple[list[str], set[str]]:
     """How a python-backend function stays in floats when called with ints.
 
     Operations that keep ints ints (`x + y`, `x * x`, see `Op.keeps_int`) compute exact
-    integers from int arguments. Usually that is harmless, and only the results that can be
-    ints need a float() (returned in the second item). A chain of more than
-    `_INT_MUL_DEPTH` int multiplications could build integers of unbounded size, so then
-    the inputs that feed such operations are converted on entry (the first item: lines for
-    the top of the function) and no result needs converting.
+    integers from int arguments. Usually that is harmless, and the results that can be ints
+    get a float() (returned in the second item), unless converting the inputs that feed
+    such operations on entry takes fewer calls (the first item: lines for the top of the
+    function; then no result needs converting). When an int result could have more than
+    `_INT_GROWTH` times the digits of the inputs (products add digits, `x**n` multiplies
+    them), the inputs are always converted on entry.
     """
-    depth = {p: 0 for p in fn.params}                 # names that may hold an int
+    params = set(fn.params)
+    growth = {p: 1 for p in fn.params}        # names that may hold an int -> digit growth
     feeders: set[str] = set()
-    deepest = 0
+    largest = 1
     for stmt in fn.statements:
         op = OPS[stmt.op]
         real = [x for k, x in enumerate(stmt.operands)
                 if op.operand_kind(k) == "real" and k not in op.int_operands]
-        if op.keeps_int and all(isinstance(x, str) and x in depth for x in real):
-            grows = stmt.op in ("mul", "powi")
-            depth[stmt.target] = max((depth[x] for x in real), default=0) + grows
-            deepest = max(deepest, depth[stmt.target])
-            feeders.update(x for x in real if x in fn.params)
-    maybe_int = {x for x in fn.results if isinstance(x, str) and x in depth}
-    if deepest <= _INT_MUL_DEPTH:
-        return [], maybe_int
-    feeders |= {x for x in maybe_int if x in fn.params}
+        if not op.keeps_int or not all(isinstance(x, str) and x in growth for x in real):
+            continue
+        sizes = [growth[x] for x in real]
+        if stmt.op == "mul":
+            size = sum(sizes)
+        elif stmt.op == "powi":
+            size = sizes[0] * max(1, abs(int(stmt.operands[1])))
+        else:
+            size = max(sizes, default=1)
+        growth[stmt.target] = min(size, 1 << 62)
+        largest = max(largest, growth[stmt.target])
+        feeders.update(x for x in real if x in params)
+    maybe_int = {x for x in fn.results if isinstance(x, str) and x in growth}
+    feeders |= maybe_int & params
+    if largest <= _INT_GROWTH and len(maybe_int) <= len(feeders):
+        return [], maybe_int          # fewer conversions on the results than on the inputs
     lines = [f"{p} = float({p})" for p in fn.params if p in feeders]
-    return ["# inputs as floats: int arguments would build huge exact integers"] + lines, set()
+    return ["# inputs as floats, so that int arguments give float arithmetic"] + lines, set()
 
 
 def tuple_text(items: list[str]) -> str:
