@@ -20,6 +20,32 @@ def _matrix(rows, shape):
             out[i, j] = entry
     return out'''
 
+CHUNKED = '''\
+# Above 2 * _CHUNK points a function runs its statements on _CHUNK points at a time, so
+# that its intermediates stay in the cache instead of each one streaming through memory.
+_CHUNK = 16384
+
+
+def _points(shape):
+    """The number of points of a broadcast shape."""
+    size = 1
+    for n in shape:
+        size *= n
+    return size
+
+
+def _chunked(block, inputs, shape, n):
+    """The n results of block(*inputs) in a new (n,) + shape float64 array, computed
+    _CHUNK points at a time on the inputs broadcast to shape and flattened."""
+    flat = [numpy.broadcast_to(a, shape).reshape(-1) for a in inputs]
+    size = _points(shape)
+    out = numpy.empty((n, size))
+    for start in range(0, size, _CHUNK):
+        part = slice(start, start + _CHUNK)
+        for row, value in zip(out, block(*[a[part] for a in flat])):
+            row[part] = value
+    return out.reshape((n,) + shape)'''
+
 ERFC_POS = '''\
 _ERF_SMALL = (
     1.1283791670955126, -0.37612638903183754, 0.11283791670955126, -0.026866170645131252,
@@ -78,16 +104,18 @@ def _erfc(x):
 HELPERS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "_expand": (EXPAND, (), ()),
     "_matrix": (MATRIX, (), ()),
+    "_chunked": (CHUNKED, (), ()),
     "_erfc_pos": (ERFC_POS, (), ()),
     "_erf": (ERF, (), ("_erfc_pos",)),
     "_erfc": (ERFC, (), ("_erfc_pos",)),
 }
 
 
-def needed(lines: list[str]) -> list[str]:
-    """Names of the helpers called somewhere in `lines` (and the helpers they call), in
-    `HELPERS` order."""
+def needed(lines: list[str], also: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """Names of the helpers called somewhere in `lines` or named in `also` (and the helpers
+    they call), in `HELPERS` order."""
     used = {name for name in HELPERS if any(f"{name}(" in line for line in lines)}
+    used.update(also)
     for name in list(HELPERS):
         if name in used:
             used.update(HELPERS[name][2])
