@@ -284,11 +284,19 @@ def render(program: Program, specs: list[FunctionSpec], *, backend: str, text: s
 
 
 def _kernel(fn: Function, spec: FunctionSpec, be: Backend) -> dict[str, Any]:
-    """The loop body of a numba batch kernel: read the inputs of point _i, run the
-    statements, write the results to column _i of _out."""
-    lines = [f"{p} = _args[{j}][_i]" for j, p in enumerate(fn.params)]
+    """A numba batch kernel: before the loop, each input array `_args[j]` and each result
+    row `_out[k]` is bound to a name of its own (`_arg0`, `_out0`); the loop body reads the
+    inputs of point _i, runs the statements and writes the results to element _i of the
+    rows. Indexing the tuple `_args` and the 2-D `_out` inside a prange loop made numba's
+    parallel loop about 3x slower (product_10, 1e6 points, one thread: 23 ms against 7 ms)."""
+    used = set(fn.params) | {s.target for s in fn.statements} | {g.target for g in fn.guards}
+    args = [_fresh(f"_arg{j}", used) for j in range(len(fn.params))]
+    rows = [_fresh(f"_out{k}", used) for k in range(len(fn.results))]
+    setup = [f"{a} = _args[{j}]" for j, a in enumerate(args)]
+    setup += [f"{r} = _out[{k}]" for k, r in enumerate(rows)]
+    lines = [f"{p} = {a}[_i]" for p, a in zip(fn.params, args)]
     lines += body(fn, be)
-    lines += [f"_out[{k}, _i] = {_operand(x, be)}" for k, x in enumerate(fn.results)]
+    lines += [f"{r}[_i] = {_operand(x, be)}" for r, x in zip(rows, fn.results)]
     lines = lines or ["pass"]                  # no inputs and no results: nothing to do
     return {
         "name": spec.name,
@@ -296,11 +304,20 @@ def _kernel(fn: Function, spec: FunctionSpec, be: Backend) -> dict[str, Any]:
         "params": ", ".join(fn.params),
         "args": ", ".join(fn.params),
         "doc": spec.doc,
+        "setup": setup,
         "body": lines,
         "n_results": len(fn.results),
         "ops": max(1, len(fn.statements)),
         "returns": spec.returns,
     }
+
+
+def _fresh(wanted: str, used: set[str]) -> str:
+    """`wanted`, with "_" appended until it is no name in `used` (then added to it)."""
+    while wanted in used:
+        wanted += "_"
+    used.add(wanted)
+    return wanted
 
 
 def batch_result_texts(fn: Function) -> list[str]:
