@@ -12,9 +12,9 @@ import random
 
 import numpy as np
 import pytest
+from oracle4 import random_expression, workload
 
 import symback
-from oracle4 import random_expression, workload
 
 UNCHUNKED = 10**12
 
