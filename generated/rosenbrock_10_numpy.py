@@ -28,25 +28,29 @@ def _expand(value, shape):
 _CHUNK = 16384
 
 
-def _points(shape):
-    """The number of points of a broadcast shape."""
-    size = 1
-    for n in shape:
-        size *= n
-    return size
+def _large(*inputs):
+    """Whether the inputs' broadcast shape has more than 2 * _CHUNK points."""
+    if len(inputs) <= 32:                    # numpy.broadcast takes at most 32 (numpy 1.x)
+        return numpy.broadcast(*inputs).size > 2 * _CHUNK
+    points = 1
+    for n in numpy.broadcast_shapes(*[a.shape for a in inputs]):
+        points *= n
+    return points > 2 * _CHUNK
 
 
-def _chunked(block, inputs, shape, n):
-    """The n results of block(*inputs) in a new (n,) + shape float64 array, computed
-    _CHUNK points at a time on the inputs broadcast to shape and flattened."""
+def _chunked(block, inputs, n):
+    """The n results of block(*inputs) in a new (n,) + shape float64 array (shape: the
+    inputs' broadcast shape), computed _CHUNK points at a time on the broadcast inputs,
+    flattened."""
+    shape = numpy.broadcast_shapes(*[a.shape for a in inputs])
     flat = [numpy.broadcast_to(a, shape).reshape(-1) for a in inputs]
-    size = _points(shape)
-    out = numpy.empty((n, size))
-    for start in range(0, size, _CHUNK):
+    out = numpy.empty((n,) + shape)
+    rows = out.reshape(n, -1)
+    for start in range(0, rows.shape[1], _CHUNK):
         part = slice(start, start + _CHUNK)
-        for row, value in zip(out, block(*[a[part] for a in flat])):
+        for row, value in zip(rows, block(*[a[part] for a in flat])):
             row[part] = value
-    return out.reshape((n,) + shape)
+    return out
 
 
 def _forward(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9):
@@ -190,9 +194,8 @@ def forward(x0: numpy.ndarray | float, x1: numpy.ndarray | float, x2: numpy.ndar
     x7 = numpy.asarray(x7, dtype=numpy.float64)
     x8 = numpy.asarray(x8, dtype=numpy.float64)
     x9 = numpy.asarray(x9, dtype=numpy.float64)
-    _shape = numpy.broadcast_shapes(x0.shape, x1.shape, x2.shape, x3.shape, x4.shape, x5.shape, x6.shape, x7.shape, x8.shape, x9.shape)
-    if _points(_shape) > 2 * _CHUNK:
-        _out = _chunked(_forward, (x0, x1, x2, x3, x4, x5, x6, x7, x8, x9), _shape, 1)
+    if _large(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9):
+        _out = _chunked(_forward, (x0, x1, x2, x3, x4, x5, x6, x7, x8, x9), 1)
         return _out[0]
     _t71 = _forward(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9)[0]
     return _t71
@@ -358,8 +361,8 @@ def gradient(x0: numpy.ndarray | float, x1: numpy.ndarray | float, x2: numpy.nda
     x8 = numpy.asarray(x8, dtype=numpy.float64)
     x9 = numpy.asarray(x9, dtype=numpy.float64)
     _shape = numpy.broadcast_shapes(x0.shape, x1.shape, x2.shape, x3.shape, x4.shape, x5.shape, x6.shape, x7.shape, x8.shape, x9.shape)
-    if _points(_shape) > 2 * _CHUNK:
-        _out = _chunked(_gradient, (x0, x1, x2, x3, x4, x5, x6, x7, x8, x9), _shape, 10)
+    if _large(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9):
+        _out = _chunked(_gradient, (x0, x1, x2, x3, x4, x5, x6, x7, x8, x9), 10)
         return (_out[0], _out[1], _out[2], _out[3], _out[4], _out[5], _out[6], _out[7], _out[8], _out[9])
     d_x0, d_x1, d_x2, d_x3, d_x4, d_x5, d_x6, d_x7, d_x8, d_x9 = _gradient(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9)
     return (_expand(d_x0, _shape), _expand(d_x1, _shape), _expand(d_x2, _shape), _expand(d_x3, _shape), _expand(d_x4, _shape), _expand(d_x5, _shape), _expand(d_x6, _shape), _expand(d_x7, _shape), _expand(d_x8, _shape), _expand(d_x9, _shape))
@@ -595,8 +598,8 @@ def value_and_grad(x0: numpy.ndarray | float, x1: numpy.ndarray | float, x2: num
     x8 = numpy.asarray(x8, dtype=numpy.float64)
     x9 = numpy.asarray(x9, dtype=numpy.float64)
     _shape = numpy.broadcast_shapes(x0.shape, x1.shape, x2.shape, x3.shape, x4.shape, x5.shape, x6.shape, x7.shape, x8.shape, x9.shape)
-    if _points(_shape) > 2 * _CHUNK:
-        _out = _chunked(_value_and_grad, (x0, x1, x2, x3, x4, x5, x6, x7, x8, x9), _shape, 11)
+    if _large(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9):
+        _out = _chunked(_value_and_grad, (x0, x1, x2, x3, x4, x5, x6, x7, x8, x9), 11)
         return _out[0], (_out[1], _out[2], _out[3], _out[4], _out[5], _out[6], _out[7], _out[8], _out[9], _out[10])
     _t71, d_x0, d_x1, d_x2, d_x3, d_x4, d_x5, d_x6, d_x7, d_x8, d_x9 = _value_and_grad(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9)
     return _t71, (_expand(d_x0, _shape), _expand(d_x1, _shape), _expand(d_x2, _shape), _expand(d_x3, _shape), _expand(d_x4, _shape), _expand(d_x5, _shape), _expand(d_x6, _shape), _expand(d_x7, _shape), _expand(d_x8, _shape), _expand(d_x9, _shape))

@@ -32,25 +32,29 @@ def _matrix(rows, shape):
 _CHUNK = 16384
 
 
-def _points(shape):
-    """The number of points of a broadcast shape."""
-    size = 1
-    for n in shape:
-        size *= n
-    return size
+def _large(*inputs):
+    """Whether the inputs' broadcast shape has more than 2 * _CHUNK points."""
+    if len(inputs) <= 32:                    # numpy.broadcast takes at most 32 (numpy 1.x)
+        return numpy.broadcast(*inputs).size > 2 * _CHUNK
+    points = 1
+    for n in numpy.broadcast_shapes(*[a.shape for a in inputs]):
+        points *= n
+    return points > 2 * _CHUNK
 
 
-def _chunked(block, inputs, shape, n):
-    """The n results of block(*inputs) in a new (n,) + shape float64 array, computed
-    _CHUNK points at a time on the inputs broadcast to shape and flattened."""
+def _chunked(block, inputs, n):
+    """The n results of block(*inputs) in a new (n,) + shape float64 array (shape: the
+    inputs' broadcast shape), computed _CHUNK points at a time on the broadcast inputs,
+    flattened."""
+    shape = numpy.broadcast_shapes(*[a.shape for a in inputs])
     flat = [numpy.broadcast_to(a, shape).reshape(-1) for a in inputs]
-    size = _points(shape)
-    out = numpy.empty((n, size))
-    for start in range(0, size, _CHUNK):
+    out = numpy.empty((n,) + shape)
+    rows = out.reshape(n, -1)
+    for start in range(0, rows.shape[1], _CHUNK):
         part = slice(start, start + _CHUNK)
-        for row, value in zip(out, block(*[a[part] for a in flat])):
+        for row, value in zip(rows, block(*[a[part] for a in flat])):
             row[part] = value
-    return out.reshape((n,) + shape)
+    return out
 
 
 def _forward(x, y, z):
@@ -68,9 +72,8 @@ def forward(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray
     x = numpy.asarray(x, dtype=numpy.float64)
     y = numpy.asarray(y, dtype=numpy.float64)
     z = numpy.asarray(z, dtype=numpy.float64)
-    _shape = numpy.broadcast_shapes(x.shape, y.shape, z.shape)
-    if _points(_shape) > 2 * _CHUNK:
-        _out = _chunked(_forward, (x, y, z), _shape, 1)
+    if _large(x, y, z):
+        _out = _chunked(_forward, (x, y, z), 1)
         return _out[0]
     _t3 = _forward(x, y, z)[0]
     return _t3
@@ -93,9 +96,8 @@ def gradient(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarra
     x = numpy.asarray(x, dtype=numpy.float64)
     y = numpy.asarray(y, dtype=numpy.float64)
     z = numpy.asarray(z, dtype=numpy.float64)
-    _shape = numpy.broadcast_shapes(x.shape, y.shape, z.shape)
-    if _points(_shape) > 2 * _CHUNK:
-        _out = _chunked(_gradient, (x, y, z), _shape, 3)
+    if _large(x, y, z):
+        _out = _chunked(_gradient, (x, y, z), 3)
         return (_out[0], _out[1], _out[2])
     d_x, _, d_z = _gradient(x, y, z)
     return (d_x, d_x, d_z)
@@ -119,9 +121,8 @@ def value_and_grad(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.
     x = numpy.asarray(x, dtype=numpy.float64)
     y = numpy.asarray(y, dtype=numpy.float64)
     z = numpy.asarray(z, dtype=numpy.float64)
-    _shape = numpy.broadcast_shapes(x.shape, y.shape, z.shape)
-    if _points(_shape) > 2 * _CHUNK:
-        _out = _chunked(_value_and_grad, (x, y, z), _shape, 4)
+    if _large(x, y, z):
+        _out = _chunked(_value_and_grad, (x, y, z), 4)
         return _out[0], (_out[1], _out[2], _out[3])
     _t3, d_x, _, d_z = _value_and_grad(x, y, z)
     return _t3, (d_x, d_x, d_z)
@@ -151,9 +152,9 @@ def hessian(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray
     y = numpy.asarray(y, dtype=numpy.float64)
     z = numpy.asarray(z, dtype=numpy.float64)
     _shape = numpy.broadcast_shapes(x.shape, y.shape, z.shape)
-    if _points(_shape) > 2 * _CHUNK:
-        _out = _chunked(_hessian, (x, y, z), _shape, 9)
-        return _out.reshape((3, 3) + _shape)
+    if _large(x, y, z):
+        _out = _chunked(_hessian, (x, y, z), 9)
+        return _out.reshape((3, 3) + _out.shape[1:])
     _t6, _, _t9, _, _, _, _, _, _t10 = _hessian(x, y, z)
     return _matrix(((_t6, _t6, _t9), (_t6, _t6, _t9), (_t9, _t9, _t10)), _shape)
 
@@ -192,9 +193,8 @@ def hvp(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | f
     v_x = numpy.asarray(v_x, dtype=numpy.float64)
     v_y = numpy.asarray(v_y, dtype=numpy.float64)
     v_z = numpy.asarray(v_z, dtype=numpy.float64)
-    _shape = numpy.broadcast_shapes(x.shape, y.shape, z.shape, v_x.shape, v_y.shape, v_z.shape)
-    if _points(_shape) > 2 * _CHUNK:
-        _out = _chunked(_hvp, (x, y, z, v_x, v_y, v_z), _shape, 3)
+    if _large(x, y, z, v_x, v_y, v_z):
+        _out = _chunked(_hvp, (x, y, z, v_x, v_y, v_z), 3)
         return (_out[0], _out[1], _out[2])
     _t18, _, _t21 = _hvp(x, y, z, v_x, v_y, v_z)
     return (_t18, _t18, _t21)

@@ -348,7 +348,7 @@ def _function_specs(program: schedule.Program, expression: Expression, wrt: list
     def matrix(flat: list[str], n_rows: int, first: int = 0) -> str:
         if chunked:                        # rows first.. of _out, already stacked
             rows_of_out = "_out" if first == 0 else f"_out[{first}:]"
-            return f"{rows_of_out}.reshape(({n_rows}, {n_in}) + _shape)"
+            return f"{rows_of_out}.reshape(({n_rows}, {n_in}) + _out.shape[1:])"
         text = tuple_text([tuple_text(flat[k * n_in:(k + 1) * n_in]) if n_in else "()"
                            for k in range(n_rows)])
         return f"_matrix({text}, _shape)" if as_array else text

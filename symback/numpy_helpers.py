@@ -26,25 +26,29 @@ CHUNKED = '''\
 _CHUNK = 16384
 
 
-def _points(shape):
-    """The number of points of a broadcast shape."""
-    size = 1
-    for n in shape:
-        size *= n
-    return size
+def _large(*inputs):
+    """Whether the inputs' broadcast shape has more than 2 * _CHUNK points."""
+    if len(inputs) <= 32:                    # numpy.broadcast takes at most 32 (numpy 1.x)
+        return numpy.broadcast(*inputs).size > 2 * _CHUNK
+    points = 1
+    for n in numpy.broadcast_shapes(*[a.shape for a in inputs]):
+        points *= n
+    return points > 2 * _CHUNK
 
 
-def _chunked(block, inputs, shape, n):
-    """The n results of block(*inputs) in a new (n,) + shape float64 array, computed
-    _CHUNK points at a time on the inputs broadcast to shape and flattened."""
+def _chunked(block, inputs, n):
+    """The n results of block(*inputs) in a new (n,) + shape float64 array (shape: the
+    inputs' broadcast shape), computed _CHUNK points at a time on the broadcast inputs,
+    flattened."""
+    shape = numpy.broadcast_shapes(*[a.shape for a in inputs])
     flat = [numpy.broadcast_to(a, shape).reshape(-1) for a in inputs]
-    size = _points(shape)
-    out = numpy.empty((n, size))
-    for start in range(0, size, _CHUNK):
+    out = numpy.empty((n,) + shape)
+    rows = out.reshape(n, -1)
+    for start in range(0, rows.shape[1], _CHUNK):
         part = slice(start, start + _CHUNK)
-        for row, value in zip(out, block(*[a[part] for a in flat])):
+        for row, value in zip(rows, block(*[a[part] for a in flat])):
             row[part] = value
-    return out.reshape((n,) + shape)'''
+    return out'''
 
 ERFC_POS = '''\
 _ERF_SMALL = (

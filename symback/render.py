@@ -238,7 +238,7 @@ def render(program: Program, specs: list[FunctionSpec], *, backend: str, text: s
         numpy_parts: dict[str, Any] = {"block": None}
         if be.name == "numpy":
             numpy_parts = _numpy_parts(fn, lines, chunked[k].returns if chunked else None)
-            lines = _numpy_prologue(fn, spec.returns, numpy_parts["block"] is not None) + (
+            lines = _numpy_prologue(fn, spec.returns) + (
                 [] if numpy_parts["block"] is not None else lines)
         else:
             lines = _int_safety(fn)[0] + lines
@@ -380,11 +380,11 @@ def tuple_text(items: list[str]) -> str:
 
 # --- numpy: array inputs, results of the broadcast shape ---------------------------------------
 
-def _numpy_prologue(fn: Function, returns: str, chunks: bool) -> list[str]:
+def _numpy_prologue(fn: Function, returns: str) -> list[str]:
     """Convert the inputs to float64 arrays (so ints and lists work); compute the broadcast
-    shape when a result has to be expanded to it or the function may run in chunks."""
+    shape when a result has to be expanded to it."""
     lines = [f"{p} = numpy.asarray({p}, dtype=numpy.float64)" for p in fn.params]
-    if chunks or "_shape" in returns:
+    if "_shape" in returns:
         shapes = ", ".join(f"{p}.shape" for p in fn.params)
         lines.append(f"_shape = numpy.broadcast_shapes({shapes})")
     return lines
@@ -418,9 +418,10 @@ def _numpy_parts(fn: Function, lines: list[str], chunked_returns: str | None) ->
 
     The statements go into a private function `_<name>(*params)` (the block) that returns
     every result in order. The public function calls it once on the inputs as they are, or,
-    when the broadcast shape has more than 2 * _CHUNK points, hands it to `_chunked`, which
-    runs it on _CHUNK points at a time and fills the rows `_out[k]`. Every operation of the
-    rule table is elementwise, so both paths give bit-identical values.
+    when the broadcast shape has more than 2 * _CHUNK points (`_large`), hands it to
+    `_chunked`, which runs it on _CHUNK points at a time and fills the rows `_out[k]`.
+    Every operation of the rule table is elementwise, so both paths give bit-identical
+    values.
 
     A function without computed results (constants and inputs only) or without inputs gets
     no block: it has nothing to chunk (`block` is None).

@@ -85,7 +85,7 @@ def assert_identical(module, name: str, args: list, chunk: int, expect_chunked: 
         assert not any(np.shares_memory(c, x) for x in inputs)
 
 
-def _points(rng: np.random.Generator, centre: list[float], shape: tuple) -> list:
+def _near(rng: np.random.Generator, centre: list[float], shape: tuple) -> list:
     return [c + rng.uniform(-0.05, 0.05, shape) for c in centre]
 
 
@@ -96,13 +96,13 @@ def test_workloads_chunked_equal_unchunked(name: str, n: int) -> None:
     w = workload(name)
     m = symback.compile(w.text, backend="numpy", hessian=len(w.vars) <= 10).module
     rng = np.random.default_rng(n)
-    pts = _points(rng, w.point, (n,))
+    pts = _near(rng, w.point, (n,))
     chunk = 32                       # 63, 64 points: not chunked (<= 2 chunks); 65, 257: chunked
     for fname in ("forward", "gradient", "value_and_grad"):
         assert_identical(m, fname, pts, chunk, expect_chunked=n > 2 * chunk)
     if hasattr(m, "hessian"):
         assert_identical(m, "hessian", pts, chunk, expect_chunked=n > 2 * chunk)
-        vs = _points(rng, [1.0] * len(w.vars), (n,))
+        vs = _near(rng, [1.0] * len(w.vars), (n,))
         assert_identical(m, "hvp", pts + vs, chunk, expect_chunked=n > 2 * chunk)
 
 
@@ -144,7 +144,7 @@ def test_jacobian_several_outputs() -> None:
 def test_hessian_modes(mode: str) -> None:
     w = workload("rosenbrock_10")
     m = symback.compile(w.text, backend="numpy", hessian=True, mode=mode).module
-    pts = _points(np.random.default_rng(5), w.point, (301,))
+    pts = _near(np.random.default_rng(5), w.point, (301,))
     assert_identical(m, "hessian", pts, 100, expect_chunked=True)
     assert m.hessian(*pts).shape == (10, 10, 301)
 
