@@ -23,18 +23,38 @@ def _expand(value, shape):
     return numpy.broadcast_to(numpy.asarray(value, dtype=numpy.float64), shape).copy()[()]
 
 
-def forward(x0: numpy.ndarray | float, x1: numpy.ndarray | float, x2: numpy.ndarray | float, x3: numpy.ndarray | float, x4: numpy.ndarray | float, x5: numpy.ndarray | float, x6: numpy.ndarray | float, x7: numpy.ndarray | float, x8: numpy.ndarray | float, x9: numpy.ndarray | float) -> numpy.ndarray | float:
-    """Return f. 71 operations."""
-    x0 = numpy.asarray(x0, dtype=numpy.float64)
-    x1 = numpy.asarray(x1, dtype=numpy.float64)
-    x2 = numpy.asarray(x2, dtype=numpy.float64)
-    x3 = numpy.asarray(x3, dtype=numpy.float64)
-    x4 = numpy.asarray(x4, dtype=numpy.float64)
-    x5 = numpy.asarray(x5, dtype=numpy.float64)
-    x6 = numpy.asarray(x6, dtype=numpy.float64)
-    x7 = numpy.asarray(x7, dtype=numpy.float64)
-    x8 = numpy.asarray(x8, dtype=numpy.float64)
-    x9 = numpy.asarray(x9, dtype=numpy.float64)
+# Above 2 * _CHUNK points a function runs its statements on _CHUNK points at a time, so
+# that its intermediates stay in the cache instead of each one streaming through memory.
+_CHUNK = 16384
+
+
+def _large(*inputs):
+    """Whether the inputs' broadcast shape has more than 2 * _CHUNK points."""
+    if len(inputs) <= 32:                    # numpy.broadcast takes at most 32 (numpy 1.x)
+        return numpy.broadcast(*inputs).size > 2 * _CHUNK
+    points = 1
+    for n in numpy.broadcast_shapes(*[a.shape for a in inputs]):
+        points *= n
+    return points > 2 * _CHUNK
+
+
+def _chunked(block, inputs, n):
+    """The n results of block(*inputs) in a new (n,) + shape float64 array (shape: the
+    inputs' broadcast shape), computed _CHUNK points at a time on the broadcast inputs,
+    flattened."""
+    shape = numpy.broadcast_shapes(*[a.shape for a in inputs])
+    flat = [numpy.broadcast_to(a, shape).reshape(-1) for a in inputs]
+    out = numpy.empty((n,) + shape)
+    rows = out.reshape(n, -1)
+    for start in range(0, rows.shape[1], _CHUNK):
+        part = slice(start, start + _CHUNK)
+        for row, value in zip(rows, block(*[a[part] for a in flat])):
+            row[part] = value
+    return out
+
+
+def _forward(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9):
+    """The statements of forward() on arrays; returns its results in order."""
     _t1 = x0 * x0
     _t2 = x1 - _t1
     del _t1
@@ -159,7 +179,173 @@ def forward(x0: numpy.ndarray | float, x1: numpy.ndarray | float, x2: numpy.ndar
     del _t69
     _t71 = _t68 + _t70
     del _t68, _t70
+    return (_t71,)
+
+
+def forward(x0: numpy.ndarray | float, x1: numpy.ndarray | float, x2: numpy.ndarray | float, x3: numpy.ndarray | float, x4: numpy.ndarray | float, x5: numpy.ndarray | float, x6: numpy.ndarray | float, x7: numpy.ndarray | float, x8: numpy.ndarray | float, x9: numpy.ndarray | float) -> numpy.ndarray | float:
+    """Return f. 71 operations."""
+    x0 = numpy.asarray(x0, dtype=numpy.float64)
+    x1 = numpy.asarray(x1, dtype=numpy.float64)
+    x2 = numpy.asarray(x2, dtype=numpy.float64)
+    x3 = numpy.asarray(x3, dtype=numpy.float64)
+    x4 = numpy.asarray(x4, dtype=numpy.float64)
+    x5 = numpy.asarray(x5, dtype=numpy.float64)
+    x6 = numpy.asarray(x6, dtype=numpy.float64)
+    x7 = numpy.asarray(x7, dtype=numpy.float64)
+    x8 = numpy.asarray(x8, dtype=numpy.float64)
+    x9 = numpy.asarray(x9, dtype=numpy.float64)
+    if _large(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9):
+        _out = _chunked(_forward, (x0, x1, x2, x3, x4, x5, x6, x7, x8, x9), 1)
+        return _out[0]
+    _t71 = _forward(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9)[0]
     return _t71
+
+
+def _gradient(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9):
+    """The statements of gradient() on arrays; returns its results in order."""
+    _t1 = x0 * x0
+    _t2 = x1 - _t1
+    del _t1
+    _t5 = 1.0 - x0
+    _t8 = x1 * x1
+    _t9 = x2 - _t8
+    del _t8
+    _t13 = 1.0 - x1
+    _t16 = x2 * x2
+    _t17 = x3 - _t16
+    del _t16
+    _t21 = 1.0 - x2
+    _t24 = x3 * x3
+    _t25 = x4 - _t24
+    del _t24
+    _t29 = 1.0 - x3
+    _t32 = x4 * x4
+    _t33 = x5 - _t32
+    del _t32
+    _t37 = 1.0 - x4
+    _t40 = x5 * x5
+    _t41 = x6 - _t40
+    del _t40
+    _t45 = 1.0 - x5
+    _t48 = x6 * x6
+    _t49 = x7 - _t48
+    del _t48
+    _t53 = 1.0 - x6
+    _t56 = x7 * x7
+    _t57 = x8 - _t56
+    del _t56
+    _t61 = 1.0 - x7
+    _t64 = x8 * x8
+    _t65 = x9 - _t64
+    del _t64
+    _t69 = 1.0 - x8
+    _t72 = -2.0 * _t69
+    del _t69
+    d_x9 = 200.0 * _t65
+    _t73 = -200.0 * _t65
+    del _t65
+    _t74 = 2.0 * x8
+    _t75 = _t73 * _t74
+    del _t73, _t74
+    _t76 = _t72 + _t75
+    del _t72, _t75
+    _t77 = -2.0 * _t61
+    del _t61
+    _t78 = 200.0 * _t57
+    d_x8 = _t76 + _t78
+    del _t76, _t78
+    _t79 = -200.0 * _t57
+    del _t57
+    _t80 = 2.0 * x7
+    _t81 = _t79 * _t80
+    del _t79, _t80
+    _t82 = _t77 + _t81
+    del _t77, _t81
+    _t83 = -2.0 * _t53
+    del _t53
+    _t84 = 200.0 * _t49
+    d_x7 = _t82 + _t84
+    del _t82, _t84
+    _t85 = -200.0 * _t49
+    del _t49
+    _t86 = 2.0 * x6
+    _t87 = _t85 * _t86
+    del _t85, _t86
+    _t88 = _t83 + _t87
+    del _t83, _t87
+    _t89 = -2.0 * _t45
+    del _t45
+    _t90 = 200.0 * _t41
+    d_x6 = _t88 + _t90
+    del _t88, _t90
+    _t91 = -200.0 * _t41
+    del _t41
+    _t92 = 2.0 * x5
+    _t93 = _t91 * _t92
+    del _t91, _t92
+    _t94 = _t89 + _t93
+    del _t89, _t93
+    _t95 = -2.0 * _t37
+    del _t37
+    _t96 = 200.0 * _t33
+    d_x5 = _t94 + _t96
+    del _t94, _t96
+    _t97 = -200.0 * _t33
+    del _t33
+    _t98 = 2.0 * x4
+    _t99 = _t97 * _t98
+    del _t97, _t98
+    _t100 = _t95 + _t99
+    del _t95, _t99
+    _t101 = -2.0 * _t29
+    del _t29
+    _t102 = 200.0 * _t25
+    d_x4 = _t100 + _t102
+    del _t100, _t102
+    _t103 = -200.0 * _t25
+    del _t25
+    _t104 = 2.0 * x3
+    _t105 = _t103 * _t104
+    del _t103, _t104
+    _t106 = _t101 + _t105
+    del _t101, _t105
+    _t107 = -2.0 * _t21
+    del _t21
+    _t108 = 200.0 * _t17
+    d_x3 = _t106 + _t108
+    del _t106, _t108
+    _t109 = -200.0 * _t17
+    del _t17
+    _t110 = 2.0 * x2
+    _t111 = _t109 * _t110
+    del _t109, _t110
+    _t112 = _t107 + _t111
+    del _t107, _t111
+    _t113 = -2.0 * _t13
+    del _t13
+    _t114 = 200.0 * _t9
+    d_x2 = _t112 + _t114
+    del _t112, _t114
+    _t115 = -200.0 * _t9
+    del _t9
+    _t116 = 2.0 * x1
+    _t117 = _t115 * _t116
+    del _t115, _t116
+    _t118 = _t113 + _t117
+    del _t113, _t117
+    _t119 = -2.0 * _t5
+    del _t5
+    _t120 = 200.0 * _t2
+    d_x1 = _t118 + _t120
+    del _t118, _t120
+    _t121 = -200.0 * _t2
+    del _t2
+    _t122 = 2.0 * x0
+    _t123 = _t121 * _t122
+    del _t121, _t122
+    d_x0 = _t119 + _t123
+    del _t119, _t123
+    return (d_x0, d_x1, d_x2, d_x3, d_x4, d_x5, d_x6, d_x7, d_x8, d_x9)
 
 
 def gradient(x0: numpy.ndarray | float, x1: numpy.ndarray | float, x2: numpy.ndarray | float, x3: numpy.ndarray | float, x4: numpy.ndarray | float, x5: numpy.ndarray | float, x6: numpy.ndarray | float, x7: numpy.ndarray | float, x8: numpy.ndarray | float, x9: numpy.ndarray | float) -> tuple[numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float]:
@@ -175,164 +361,15 @@ def gradient(x0: numpy.ndarray | float, x1: numpy.ndarray | float, x2: numpy.nda
     x8 = numpy.asarray(x8, dtype=numpy.float64)
     x9 = numpy.asarray(x9, dtype=numpy.float64)
     _shape = numpy.broadcast_shapes(x0.shape, x1.shape, x2.shape, x3.shape, x4.shape, x5.shape, x6.shape, x7.shape, x8.shape, x9.shape)
-    _t1 = x0 * x0
-    _t2 = x1 - _t1
-    del _t1
-    _t5 = 1.0 - x0
-    _t8 = x1 * x1
-    _t9 = x2 - _t8
-    del _t8
-    _t13 = 1.0 - x1
-    _t16 = x2 * x2
-    _t17 = x3 - _t16
-    del _t16
-    _t21 = 1.0 - x2
-    _t24 = x3 * x3
-    _t25 = x4 - _t24
-    del _t24
-    _t29 = 1.0 - x3
-    _t32 = x4 * x4
-    _t33 = x5 - _t32
-    del _t32
-    _t37 = 1.0 - x4
-    _t40 = x5 * x5
-    _t41 = x6 - _t40
-    del _t40
-    _t45 = 1.0 - x5
-    _t48 = x6 * x6
-    _t49 = x7 - _t48
-    del _t48
-    _t53 = 1.0 - x6
-    _t56 = x7 * x7
-    _t57 = x8 - _t56
-    del _t56
-    _t61 = 1.0 - x7
-    _t64 = x8 * x8
-    _t65 = x9 - _t64
-    del _t64
-    _t69 = 1.0 - x8
-    _t72 = -2.0 * _t69
-    del _t69
-    d_x9 = 200.0 * _t65
-    _t73 = -200.0 * _t65
-    del _t65
-    _t74 = 2.0 * x8
-    _t75 = _t73 * _t74
-    del _t73, _t74
-    _t76 = _t72 + _t75
-    del _t72, _t75
-    _t77 = -2.0 * _t61
-    del _t61
-    _t78 = 200.0 * _t57
-    d_x8 = _t76 + _t78
-    del _t76, _t78
-    _t79 = -200.0 * _t57
-    del _t57
-    _t80 = 2.0 * x7
-    _t81 = _t79 * _t80
-    del _t79, _t80
-    _t82 = _t77 + _t81
-    del _t77, _t81
-    _t83 = -2.0 * _t53
-    del _t53
-    _t84 = 200.0 * _t49
-    d_x7 = _t82 + _t84
-    del _t82, _t84
-    _t85 = -200.0 * _t49
-    del _t49
-    _t86 = 2.0 * x6
-    _t87 = _t85 * _t86
-    del _t85, _t86
-    _t88 = _t83 + _t87
-    del _t83, _t87
-    _t89 = -2.0 * _t45
-    del _t45
-    _t90 = 200.0 * _t41
-    d_x6 = _t88 + _t90
-    del _t88, _t90
-    _t91 = -200.0 * _t41
-    del _t41
-    _t92 = 2.0 * x5
-    _t93 = _t91 * _t92
-    del _t91, _t92
-    _t94 = _t89 + _t93
-    del _t89, _t93
-    _t95 = -2.0 * _t37
-    del _t37
-    _t96 = 200.0 * _t33
-    d_x5 = _t94 + _t96
-    del _t94, _t96
-    _t97 = -200.0 * _t33
-    del _t33
-    _t98 = 2.0 * x4
-    _t99 = _t97 * _t98
-    del _t97, _t98
-    _t100 = _t95 + _t99
-    del _t95, _t99
-    _t101 = -2.0 * _t29
-    del _t29
-    _t102 = 200.0 * _t25
-    d_x4 = _t100 + _t102
-    del _t100, _t102
-    _t103 = -200.0 * _t25
-    del _t25
-    _t104 = 2.0 * x3
-    _t105 = _t103 * _t104
-    del _t103, _t104
-    _t106 = _t101 + _t105
-    del _t101, _t105
-    _t107 = -2.0 * _t21
-    del _t21
-    _t108 = 200.0 * _t17
-    d_x3 = _t106 + _t108
-    del _t106, _t108
-    _t109 = -200.0 * _t17
-    del _t17
-    _t110 = 2.0 * x2
-    _t111 = _t109 * _t110
-    del _t109, _t110
-    _t112 = _t107 + _t111
-    del _t107, _t111
-    _t113 = -2.0 * _t13
-    del _t13
-    _t114 = 200.0 * _t9
-    d_x2 = _t112 + _t114
-    del _t112, _t114
-    _t115 = -200.0 * _t9
-    del _t9
-    _t116 = 2.0 * x1
-    _t117 = _t115 * _t116
-    del _t115, _t116
-    _t118 = _t113 + _t117
-    del _t113, _t117
-    _t119 = -2.0 * _t5
-    del _t5
-    _t120 = 200.0 * _t2
-    d_x1 = _t118 + _t120
-    del _t118, _t120
-    _t121 = -200.0 * _t2
-    del _t2
-    _t122 = 2.0 * x0
-    _t123 = _t121 * _t122
-    del _t121, _t122
-    d_x0 = _t119 + _t123
-    del _t119, _t123
+    if _large(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9):
+        _out = _chunked(_gradient, (x0, x1, x2, x3, x4, x5, x6, x7, x8, x9), 10)
+        return (_out[0], _out[1], _out[2], _out[3], _out[4], _out[5], _out[6], _out[7], _out[8], _out[9])
+    d_x0, d_x1, d_x2, d_x3, d_x4, d_x5, d_x6, d_x7, d_x8, d_x9 = _gradient(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9)
     return (_expand(d_x0, _shape), _expand(d_x1, _shape), _expand(d_x2, _shape), _expand(d_x3, _shape), _expand(d_x4, _shape), _expand(d_x5, _shape), _expand(d_x6, _shape), _expand(d_x7, _shape), _expand(d_x8, _shape), _expand(d_x9, _shape))
 
 
-def value_and_grad(x0: numpy.ndarray | float, x1: numpy.ndarray | float, x2: numpy.ndarray | float, x3: numpy.ndarray | float, x4: numpy.ndarray | float, x5: numpy.ndarray | float, x6: numpy.ndarray | float, x7: numpy.ndarray | float, x8: numpy.ndarray | float, x9: numpy.ndarray | float) -> tuple[numpy.ndarray | float, tuple[numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float]]:
-    """Return (f, (df/dx0, df/dx1, df/dx2, df/dx3, df/dx4, df/dx5, df/dx6, df/dx7, df/dx8, df/dx9)). 133 operations."""
-    x0 = numpy.asarray(x0, dtype=numpy.float64)
-    x1 = numpy.asarray(x1, dtype=numpy.float64)
-    x2 = numpy.asarray(x2, dtype=numpy.float64)
-    x3 = numpy.asarray(x3, dtype=numpy.float64)
-    x4 = numpy.asarray(x4, dtype=numpy.float64)
-    x5 = numpy.asarray(x5, dtype=numpy.float64)
-    x6 = numpy.asarray(x6, dtype=numpy.float64)
-    x7 = numpy.asarray(x7, dtype=numpy.float64)
-    x8 = numpy.asarray(x8, dtype=numpy.float64)
-    x9 = numpy.asarray(x9, dtype=numpy.float64)
-    _shape = numpy.broadcast_shapes(x0.shape, x1.shape, x2.shape, x3.shape, x4.shape, x5.shape, x6.shape, x7.shape, x8.shape, x9.shape)
+def _value_and_grad(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9):
+    """The statements of value_and_grad() on arrays; returns its results in order."""
     _t1 = x0 * x0
     _t2 = x1 - _t1
     del _t1
@@ -545,4 +582,24 @@ def value_and_grad(x0: numpy.ndarray | float, x1: numpy.ndarray | float, x2: num
     del _t121, _t122
     d_x0 = _t119 + _t123
     del _t119, _t123
+    return (_t71, d_x0, d_x1, d_x2, d_x3, d_x4, d_x5, d_x6, d_x7, d_x8, d_x9)
+
+
+def value_and_grad(x0: numpy.ndarray | float, x1: numpy.ndarray | float, x2: numpy.ndarray | float, x3: numpy.ndarray | float, x4: numpy.ndarray | float, x5: numpy.ndarray | float, x6: numpy.ndarray | float, x7: numpy.ndarray | float, x8: numpy.ndarray | float, x9: numpy.ndarray | float) -> tuple[numpy.ndarray | float, tuple[numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float]]:
+    """Return (f, (df/dx0, df/dx1, df/dx2, df/dx3, df/dx4, df/dx5, df/dx6, df/dx7, df/dx8, df/dx9)). 133 operations."""
+    x0 = numpy.asarray(x0, dtype=numpy.float64)
+    x1 = numpy.asarray(x1, dtype=numpy.float64)
+    x2 = numpy.asarray(x2, dtype=numpy.float64)
+    x3 = numpy.asarray(x3, dtype=numpy.float64)
+    x4 = numpy.asarray(x4, dtype=numpy.float64)
+    x5 = numpy.asarray(x5, dtype=numpy.float64)
+    x6 = numpy.asarray(x6, dtype=numpy.float64)
+    x7 = numpy.asarray(x7, dtype=numpy.float64)
+    x8 = numpy.asarray(x8, dtype=numpy.float64)
+    x9 = numpy.asarray(x9, dtype=numpy.float64)
+    _shape = numpy.broadcast_shapes(x0.shape, x1.shape, x2.shape, x3.shape, x4.shape, x5.shape, x6.shape, x7.shape, x8.shape, x9.shape)
+    if _large(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9):
+        _out = _chunked(_value_and_grad, (x0, x1, x2, x3, x4, x5, x6, x7, x8, x9), 11)
+        return _out[0], (_out[1], _out[2], _out[3], _out[4], _out[5], _out[6], _out[7], _out[8], _out[9], _out[10])
+    _t71, d_x0, d_x1, d_x2, d_x3, d_x4, d_x5, d_x6, d_x7, d_x8, d_x9 = _value_and_grad(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9)
     return _t71, (_expand(d_x0, _shape), _expand(d_x1, _shape), _expand(d_x2, _shape), _expand(d_x3, _shape), _expand(d_x4, _shape), _expand(d_x5, _shape), _expand(d_x6, _shape), _expand(d_x7, _shape), _expand(d_x8, _shape), _expand(d_x9, _shape))

@@ -27,24 +27,60 @@ def _matrix(rows, shape):
     return out
 
 
-def forward(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | float) -> numpy.ndarray | float:
-    """Return f. 3 operations."""
-    x = numpy.asarray(x, dtype=numpy.float64)
-    y = numpy.asarray(y, dtype=numpy.float64)
-    z = numpy.asarray(z, dtype=numpy.float64)
+# Above 2 * _CHUNK points a function runs its statements on _CHUNK points at a time, so
+# that its intermediates stay in the cache instead of each one streaming through memory.
+_CHUNK = 16384
+
+
+def _large(*inputs):
+    """Whether the inputs' broadcast shape has more than 2 * _CHUNK points."""
+    if len(inputs) <= 32:                    # numpy.broadcast takes at most 32 (numpy 1.x)
+        return numpy.broadcast(*inputs).size > 2 * _CHUNK
+    points = 1
+    for n in numpy.broadcast_shapes(*[a.shape for a in inputs]):
+        points *= n
+    return points > 2 * _CHUNK
+
+
+def _chunked(block, inputs, n):
+    """The n results of block(*inputs) in a new (n,) + shape float64 array (shape: the
+    inputs' broadcast shape), computed _CHUNK points at a time on the broadcast inputs,
+    flattened."""
+    shape = numpy.broadcast_shapes(*[a.shape for a in inputs])
+    flat = [numpy.broadcast_to(a, shape).reshape(-1) for a in inputs]
+    out = numpy.empty((n,) + shape)
+    rows = out.reshape(n, -1)
+    for start in range(0, rows.shape[1], _CHUNK):
+        part = slice(start, start + _CHUNK)
+        for row, value in zip(rows, block(*[a[part] for a in flat])):
+            row[part] = value
+    return out
+
+
+def _forward(x, y, z):
+    """The statements of forward() on arrays; returns its results in order."""
     _t1 = x + y
     _t2 = _t1 * z
     del _t1
     _t3 = _t2 * _t2
     del _t2
-    return _t3
+    return (_t3,)
 
 
-def gradient(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | float) -> tuple[numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float]:
-    """Return (df/dx, df/dy, df/dz). 5 operations."""
+def forward(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | float) -> numpy.ndarray | float:
+    """Return f. 3 operations."""
     x = numpy.asarray(x, dtype=numpy.float64)
     y = numpy.asarray(y, dtype=numpy.float64)
     z = numpy.asarray(z, dtype=numpy.float64)
+    if _large(x, y, z):
+        _out = _chunked(_forward, (x, y, z), 1)
+        return _out[0]
+    _t3 = _forward(x, y, z)[0]
+    return _t3
+
+
+def _gradient(x, y, z):
+    """The statements of gradient() on arrays; returns its results in order."""
     _t1 = x + y
     _t2 = _t1 * z
     _t4 = 2.0 * _t2
@@ -55,11 +91,20 @@ def gradient(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarra
     return (d_x, d_x, d_z)
 
 
-def value_and_grad(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | float) -> tuple[numpy.ndarray | float, tuple[numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float]]:
-    """Return (f, (df/dx, df/dy, df/dz)). 6 operations."""
+def gradient(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | float) -> tuple[numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float]:
+    """Return (df/dx, df/dy, df/dz). 5 operations."""
     x = numpy.asarray(x, dtype=numpy.float64)
     y = numpy.asarray(y, dtype=numpy.float64)
     z = numpy.asarray(z, dtype=numpy.float64)
+    if _large(x, y, z):
+        _out = _chunked(_gradient, (x, y, z), 3)
+        return (_out[0], _out[1], _out[2])
+    d_x, _, d_z = _gradient(x, y, z)
+    return (d_x, d_x, d_z)
+
+
+def _value_and_grad(x, y, z):
+    """The statements of value_and_grad() on arrays; returns its results in order."""
     _t1 = x + y
     _t2 = _t1 * z
     _t3 = _t2 * _t2
@@ -68,15 +113,23 @@ def value_and_grad(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.
     d_x = _t4 * z
     d_z = _t4 * _t1
     del _t1, _t4
-    return _t3, (d_x, d_x, d_z)
+    return (_t3, d_x, d_x, d_z)
 
 
-def hessian(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | float) -> numpy.ndarray:
-    """Return the Hessian of f (symmetric, WRT order) as an (n, n) + shape array. 9 operations."""
+def value_and_grad(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | float) -> tuple[numpy.ndarray | float, tuple[numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float]]:
+    """Return (f, (df/dx, df/dy, df/dz)). 6 operations."""
     x = numpy.asarray(x, dtype=numpy.float64)
     y = numpy.asarray(y, dtype=numpy.float64)
     z = numpy.asarray(z, dtype=numpy.float64)
-    _shape = numpy.broadcast_shapes(x.shape, y.shape, z.shape)
+    if _large(x, y, z):
+        _out = _chunked(_value_and_grad, (x, y, z), 4)
+        return _out[0], (_out[1], _out[2], _out[3])
+    _t3, d_x, _, d_z = _value_and_grad(x, y, z)
+    return _t3, (d_x, d_x, d_z)
+
+
+def _hessian(x, y, z):
+    """The statements of hessian() on arrays; returns its results in order."""
     _t1 = x + y
     _t2 = _t1 * z
     _t4 = 2.0 * _t2
@@ -90,17 +143,24 @@ def hessian(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray
     del _t4, _t8
     _t10 = _t7 * _t1
     del _t1, _t7
-    return _matrix(((_t6, _t6, _t9), (_t6, _t6, _t9), (_t9, _t9, _t10)), _shape)
+    return (_t6, _t6, _t9, _t6, _t6, _t9, _t9, _t9, _t10)
 
 
-def hvp(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | float, v_x: numpy.ndarray | float, v_y: numpy.ndarray | float, v_z: numpy.ndarray | float) -> tuple[numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float]:
-    """Return the Hessian of f times the vector (v_x, v_y, v_z), in WRT order. 14 operations."""
+def hessian(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | float) -> numpy.ndarray:
+    """Return the Hessian of f (symmetric, WRT order) as an (n, n) + shape array. 9 operations."""
     x = numpy.asarray(x, dtype=numpy.float64)
     y = numpy.asarray(y, dtype=numpy.float64)
     z = numpy.asarray(z, dtype=numpy.float64)
-    v_x = numpy.asarray(v_x, dtype=numpy.float64)
-    v_y = numpy.asarray(v_y, dtype=numpy.float64)
-    v_z = numpy.asarray(v_z, dtype=numpy.float64)
+    _shape = numpy.broadcast_shapes(x.shape, y.shape, z.shape)
+    if _large(x, y, z):
+        _out = _chunked(_hessian, (x, y, z), 9)
+        return _out.reshape((3, 3) + _out.shape[1:])
+    _t6, _, _t9, _, _, _, _, _, _t10 = _hessian(x, y, z)
+    return _matrix(((_t6, _t6, _t9), (_t6, _t6, _t9), (_t9, _t9, _t10)), _shape)
+
+
+def _hvp(x, y, z, v_x, v_y, v_z):
+    """The statements of hvp() on arrays; returns its results in order."""
     _t1 = x + y
     _t2 = _t1 * z
     _t4 = 2.0 * _t2
@@ -122,4 +182,19 @@ def hvp(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | f
     del _t11, _t4
     _t21 = _t19 + _t20
     del _t19, _t20
+    return (_t18, _t18, _t21)
+
+
+def hvp(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | float, v_x: numpy.ndarray | float, v_y: numpy.ndarray | float, v_z: numpy.ndarray | float) -> tuple[numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float]:
+    """Return the Hessian of f times the vector (v_x, v_y, v_z), in WRT order. 14 operations."""
+    x = numpy.asarray(x, dtype=numpy.float64)
+    y = numpy.asarray(y, dtype=numpy.float64)
+    z = numpy.asarray(z, dtype=numpy.float64)
+    v_x = numpy.asarray(v_x, dtype=numpy.float64)
+    v_y = numpy.asarray(v_y, dtype=numpy.float64)
+    v_z = numpy.asarray(v_z, dtype=numpy.float64)
+    if _large(x, y, z, v_x, v_y, v_z):
+        _out = _chunked(_hvp, (x, y, z, v_x, v_y, v_z), 3)
+        return (_out[0], _out[1], _out[2])
+    _t18, _, _t21 = _hvp(x, y, z, v_x, v_y, v_z)
     return (_t18, _t18, _t21)

@@ -280,8 +280,11 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     batch = None
     if backend == "numba":                 # array entry points: <name>_batch
         batch = _function_specs(program, expression, list(wrt_names), backend, batch=True)
+    chunked = None
+    if backend == "numpy":                 # large arrays: results are rows of _chunked's _out
+        chunked = _function_specs(program, expression, list(wrt_names), backend, chunked=True)
     source = render(program, specs, backend=backend, text=expression.text, title=title,
-                    extra=extra, batch=batch)
+                    extra=extra, batch=batch, chunked=chunked)
     stats = {f"{fname}_ops": program.op_count(fname) for fname in roots}
     stats["graph_nodes"] = len(g)
     return Compiled(source, tuple(inputs), tuple(wrt_names), out_names, backend, stats,
@@ -319,16 +322,19 @@ def _title(outputs: tuple[str, ...], inputs: list[str], module: str) -> str:
 
 
 def _function_specs(program: schedule.Program, expression: Expression, wrt: list[str],
-                    backend: str, batch: bool = False) -> list[FunctionSpec]:
+                    backend: str, batch: bool = False,
+                    chunked: bool = False) -> list[FunctionSpec]:
     """How each function returns its results, with its docstring. With `batch` (numba),
-    the `<name>_batch` array versions: the same layout over the rows of `_out`."""
+    the `<name>_batch` array versions: the same layout over the rows of `_out`. With
+    `chunked` (numpy), the same functions returning the rows of the array `_out` that
+    `_chunked` fills (matrices are reshaped slices of it)."""
     outs = expression.output_names
     funcs = program.functions
     num = "numpy.ndarray" if batch else BACKENDS[backend].number_type
     n_in = len(wrt)
 
     def texts(fname: str, expand: bool = True) -> list[str]:
-        if batch:
+        if batch or chunked:
             return batch_result_texts(funcs[fname])
         return result_texts(funcs[fname], backend, expand)
 
@@ -339,7 +345,10 @@ def _function_specs(program: schedule.Program, expression: Expression, wrt: list
     grad_type = f"tuple[{', '.join([num] * n_in)}]" if n_in else "tuple[()]"
     as_array = backend == "numpy"          # matrices are stacked arrays on numpy
 
-    def matrix(flat: list[str], n_rows: int) -> str:
+    def matrix(flat: list[str], n_rows: int, first: int = 0) -> str:
+        if chunked:                        # rows first.. of _out, already stacked
+            rows_of_out = "_out" if first == 0 else f"_out[{first}:]"
+            return f"{rows_of_out}.reshape(({n_rows}, {n_in}) + _out.shape[1:])"
         text = tuple_text([tuple_text(flat[k * n_in:(k + 1) * n_in]) if n_in else "()"
                            for k in range(n_rows)])
         return f"_matrix({text}, _shape)" if as_array else text
@@ -386,7 +395,8 @@ def _function_specs(program: schedule.Program, expression: Expression, wrt: list
         FunctionSpec("jacobian", rows(texts("jacobian", False)), jac_type,
                      f"one row per output ({', '.join(outs)}), each in WRT order; "
                      f"{ops('jacobian')}."),
-        FunctionSpec("value_and_jacobian", f"{tuple_text(vj[:n_out])}, {rows(vj_raw[n_out:])}",
+        FunctionSpec("value_and_jacobian",
+                     f"{tuple_text(vj[:n_out])}, {matrix(vj_raw[n_out:], n_out, n_out)}",
                      f"tuple[{out_type}, {jac_type}]",
                      f"(values, jacobian); {ops('value_and_jacobian')}."),
     ]

@@ -20,6 +20,36 @@ def _matrix(rows, shape):
             out[i, j] = entry
     return out'''
 
+CHUNKED = '''\
+# Above 2 * _CHUNK points a function runs its statements on _CHUNK points at a time, so
+# that its intermediates stay in the cache instead of each one streaming through memory.
+_CHUNK = 16384
+
+
+def _large(*inputs):
+    """Whether the inputs' broadcast shape has more than 2 * _CHUNK points."""
+    if len(inputs) <= 32:                    # numpy.broadcast takes at most 32 (numpy 1.x)
+        return numpy.broadcast(*inputs).size > 2 * _CHUNK
+    points = 1
+    for n in numpy.broadcast_shapes(*[a.shape for a in inputs]):
+        points *= n
+    return points > 2 * _CHUNK
+
+
+def _chunked(block, inputs, n):
+    """The n results of block(*inputs) in a new (n,) + shape float64 array (shape: the
+    inputs' broadcast shape), computed _CHUNK points at a time on the broadcast inputs,
+    flattened."""
+    shape = numpy.broadcast_shapes(*[a.shape for a in inputs])
+    flat = [numpy.broadcast_to(a, shape).reshape(-1) for a in inputs]
+    out = numpy.empty((n,) + shape)
+    rows = out.reshape(n, -1)
+    for start in range(0, rows.shape[1], _CHUNK):
+        part = slice(start, start + _CHUNK)
+        for row, value in zip(rows, block(*[a[part] for a in flat])):
+            row[part] = value
+    return out'''
+
 ERFC_POS = '''\
 _ERF_SMALL = (
     1.1283791670955126, -0.37612638903183754, 0.11283791670955126, -0.026866170645131252,
@@ -78,16 +108,18 @@ def _erfc(x):
 HELPERS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "_expand": (EXPAND, (), ()),
     "_matrix": (MATRIX, (), ()),
+    "_chunked": (CHUNKED, (), ()),
     "_erfc_pos": (ERFC_POS, (), ()),
     "_erf": (ERF, (), ("_erfc_pos",)),
     "_erfc": (ERFC, (), ("_erfc_pos",)),
 }
 
 
-def needed(lines: list[str]) -> list[str]:
-    """Names of the helpers called somewhere in `lines` (and the helpers they call), in
-    `HELPERS` order."""
+def needed(lines: list[str], also: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """Names of the helpers called somewhere in `lines` or named in `also` (and the helpers
+    they call), in `HELPERS` order."""
     used = {name for name in HELPERS if any(f"{name}(" in line for line in lines)}
+    used.update(also)
     for name in list(HELPERS):
         if name in used:
             used.update(HELPERS[name][2])

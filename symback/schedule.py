@@ -33,7 +33,8 @@ RESERVED = frozenset(
        "hvp", "jvp", "INPUTS", "WRT", "OUTPUTS", "EXPRESSION", "value_and_jacobian",
        "_shape", "_expand", "_matrix", "_erf", "_erfc", "_erfc_pos", "_ERF_SMALL",
        "_ERFCX", "numba", "_JIT", "_flat_arrays", "_args", "_out", "_i", "_size",
-       "_PARALLEL_WORK"}
+       "_PARALLEL_WORK", "_CHUNK", "_chunked", "_large"}
+    | {f"_{f}" for f in _FUNCTIONS}
     | {f"{f}_batch" for f in _FUNCTIONS}
     | {f"_{f}_kernel{s}" for f in _FUNCTIONS for s in ("", "_serial", "_parallel")}
 )

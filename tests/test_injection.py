@@ -220,7 +220,9 @@ def test_comments_cannot_inject_code(comment, backend):
     assert f.value_and_grad(2.0, 3.0) == (7.0, (3.0, 2.0))
     public = {k for k in vars(module) if not k.startswith("__")}
     allowed = {"math", "numpy", "INPUTS", "WRT", "OUTPUTS", "forward", "gradient",
-               "value_and_grad", "_expand", "_shape"}
+               "value_and_grad", "_expand", "_shape",
+               # numpy: the statement blocks and the chunked evaluation of large inputs
+               "_forward", "_gradient", "_value_and_grad", "_CHUNK", "_large", "_chunked"}
     assert public <= allowed, public - allowed
     # the source is printable ASCII; the docstring shows the text exactly (escaped in the
     # source, so it reads back unchanged) and is the only place the comment appears
