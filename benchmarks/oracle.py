@@ -22,8 +22,6 @@ Both report 30 significant digits.
 from __future__ import annotations
 
 import re
-import sys
-import threading
 
 DIGITS = 30
 
@@ -351,26 +349,12 @@ METHODS = {"sympy": compute_sympy, "ad": compute_ad}
 def compute_deep(workload, method: str = "sympy") -> dict:
     """``METHODS[method]`` in a thread with a large stack and recursion limit: sympy's
     diff/hash recurse once per nesting level (1000+ for chain_1000)."""
-    result: dict = {}
+    from benchmarks.deep import run_deep
 
-    def target():
-        try:
-            result["ok"] = METHODS[method](workload)
-        except BaseException as exc:  # reported to the runner
-            result["error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
-
-    old_limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(200_000)
-    threading.stack_size(1 << 29)
     try:
-        t = threading.Thread(target=target)
-        t.start()
-        t.join()
-    finally:
-        sys.setrecursionlimit(old_limit)
-    if "error" in result:
-        raise RuntimeError(result["error"])
-    return result["ok"]
+        return run_deep(lambda: METHODS[method](workload))
+    except BaseException as exc:  # reported to the runner
+        raise RuntimeError(f"{type(exc).__name__}: {str(exc)[:200]}") from None
 
 
 def max_error(oracle: dict, value: float, grad) -> float:

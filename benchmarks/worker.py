@@ -19,6 +19,7 @@ import time
 import traceback
 
 from benchmarks import timing
+from benchmarks.deep import run_deep
 from benchmarks.peers import get_peer
 from benchmarks.peers.base import PeerError
 from benchmarks.workload import load
@@ -34,34 +35,6 @@ def emit(**record) -> None:
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}"[:160]
-
-
-def run_deep(fn):
-    """fn() in a thread with a 512 MiB stack and a high recursion limit: for our own
-    analysis (op counting) of deeply nested expressions, not for the timed paths."""
-    import threading
-
-    box: dict = {}
-
-    def target():
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # re-raised in the calling thread
-            box["error"] = exc
-
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(100_000)
-    threading.stack_size(1 << 29)
-    try:
-        t = threading.Thread(target=target)
-        t.start()
-        t.join()
-    finally:
-        sys.setrecursionlimit(old)
-        threading.stack_size(0)
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 def batch_inputs(point, n: int):
