@@ -194,7 +194,7 @@ def _fold_scale(g: Any, c: int, x: int) -> int | None:
     c1 = g.value(c)
     for inner, other in (g.args[x], g.args[x][::-1]):
         if g.is_const(inner) and _scales_exactly(g.value(inner)) and abs(c1) >= 1.0 \
-                and math.isfinite(c1):
+                and math.isfinite(c1 * g.value(inner)):
             return g.apply("mul", g.const(c1 * g.value(inner)), other)
     return None
 
@@ -222,7 +222,7 @@ def _simplify_div(g: Any, a: int, b: int) -> int | None:
 def _simplify_neg(g: Any, a: int) -> int | None:
     if g.op(a) == "neg":
         return g.args[a][0]
-    if g.op(a) == "sub":                      # -(a - b) -> b - a
+    if g.op(a) == "sub":                      # -(a - b) -> b - a (equal; only a zero's sign may differ)
         x, y = g.args[a]
         return g.apply("sub", y, x)
     if g.op(a) == "mul":                      # -(2 * x) -> -2 * x (exact: sign flip)
