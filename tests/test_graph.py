@@ -85,3 +85,10 @@ def test_graph_char_limit():
 def test_graph_text_listing():
     text = str(symback.parse("x * y + 1").graph)
     assert "mul" in text and "add" in text
+
+
+def test_graph_merged_scaling_never_overflows_early():
+    """c1*(2**k*x) -> (c1*2**k)*x only when c1*2**k is finite: 1e308*(4*x) stays as written."""
+    f = symback.compile("1e308 * (4 * x)")
+    assert f.forward(1e-300) == pytest.approx(4e8)
+    assert symback.compile("3 * (4 * x)").stats["forward_ops"] == 1
