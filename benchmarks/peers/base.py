@@ -67,11 +67,22 @@ class Peer:
 
 
 class Built:
+    """A peer's compiled value+gradient. The defaults serve peers whose `fn(*point)` returns
+    `(value, gradient)`; others override them."""
+
+    fn = None
+
     def value_and_grad(self, point) -> tuple[float, list[float]]:
-        raise NotImplementedError
+        if self.fn is None:
+            raise NotImplementedError
+        v, g = self.fn(*point)
+        return float(v), [float(x) for x in g]
 
     def scalar_call(self, point):
-        raise NotImplementedError
+        if self.fn is None:
+            raise NotImplementedError
+        fn, args = self.fn, tuple(point)
+        return lambda: fn(*args)
 
     def op_counts(self) -> dict:
         raise Unsupported("no op count")

@@ -50,14 +50,6 @@ class HandwrittenBuilt(Built):
     def __init__(self, forward, vg, vg_numpy):
         self.forward, self.fn, self.fn_np = forward, vg, vg_numpy
 
-    def value_and_grad(self, point):
-        v, g = self.fn(*point)
-        return float(v), [float(x) for x in g]
-
-    def scalar_call(self, point):
-        fn, args = self.fn, tuple(point)
-        return lambda: fn(*args)
-
     def op_counts(self):
         vg = count_function_ops(inspect.getsource(self.fn), self.fn.__name__)
         fwd = count_function_ops(inspect.getsource(self.forward), self.forward.__name__)

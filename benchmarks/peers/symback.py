@@ -51,14 +51,6 @@ class SymbackBuilt(Built):
     def __init__(self, symback, wl, compiled, fn):
         self.symback, self.wl, self.c, self.fn = symback, wl, compiled, fn
 
-    def value_and_grad(self, point):
-        v, g = self.fn(*point)
-        return float(v), [float(x) for x in g]
-
-    def scalar_call(self, point):
-        fn, args = self.fn, tuple(point)
-        return lambda: fn(*args)
-
     def op_counts(self):
         src = self.c.source
         stats = dict(getattr(self.c, "stats", {}) or {})
