@@ -356,6 +356,13 @@ _INT_GROWTH = 64
 
 
 def _int_safety(fn: Function) -> tuple[list[str], set[str]]:
+    """`_int_safety_of(fn)`, computed once per function (the results and the body both ask)."""
+    if "int_safety" not in fn.notes:
+        fn.notes["int_safety"] = _int_safety_of(fn)
+    return fn.notes["int_safety"]
+
+
+def _int_safety_of(fn: Function) -> tuple[list[str], set[str]]:
     """How a python-backend function stays in floats when called with ints.
 
     Operations that keep ints ints (`x + y`, `x * x`, see `Op.keeps_int`) compute exact

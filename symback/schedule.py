@@ -82,6 +82,7 @@ class Function:
     statements: list[Stmt]
     results: list                 # operands returned, in order
     guards: list[Guard] = field(default_factory=list)
+    notes: dict = field(default_factory=dict, repr=False, compare=False)  # renderer's cache
 
 
 @dataclass
