@@ -24,7 +24,7 @@ from typing import Any, Mapping, Sequence, Union
 
 from . import api
 from .errors import ArgumentError, SymbackError
-from .graph import Graph, Node
+from .graph import Graph, Node, evaluate
 from .ops import OPS
 from .parse import Expression, directives
 
@@ -359,7 +359,7 @@ class _Builder:
         """Compute the values of every node not computed yet (nodes grow as rules run)."""
         if self.point is None:
             return
-        _evaluate(self.g, len(self.g) - 1, self.point, self.vals, self.errors)
+        evaluate(self.g, dict(self.point), len(self.g) - 1, self.vals, self.errors)
 
     # -- the steps -------------------------------------------------------------------------------
 
@@ -558,45 +558,8 @@ class _Builder:
 
 # --- numeric evaluation (the table's eval functions, lazy `where`) ----------------------------
 
-def _evaluate(g: Graph, upto: int, point: Mapping[str, float], vals: list[Value],
-              errors: dict[int, str]) -> None:
-    """Extend `vals` to nodes 0..upto. A node that cannot be computed gets None and an
-    entry in `errors` (its own error, or the error of the operand it got None from);
-    `where` takes the value of its chosen branch only."""
-    ops, args, values = g.ops, g.args, g.values
-    for i in range(len(vals), upto + 1):
-        op = ops[i]
-        v: Value
-        if op == "const":
-            v = values[i]
-        elif op == "var":
-            v = point.get(values[i])
-            if v is None:
-                errors[i] = f"no value for {values[i]!r}"
-        elif op == "where":
-            c, a, b = args[i]
-            cond = vals[c]
-            v = None if cond is None else vals[a] if cond else vals[b]
-        else:
-            xs = [vals[a] for a in args[i]]
-            if None in xs:
-                v = None
-            else:
-                try:
-                    v = OPS[op].eval(*xs)
-                except (ArithmeticError, ValueError) as exc:
-                    v = None
-                    errors[i] = _reason(exc)
-                else:
-                    if isinstance(v, int) and not isinstance(v, bool):
-                        v = float(v)
-        vals.append(v)
-
-
 def _output_value(g: Graph, out: int, point: Mapping[str, float]) -> Value:
-    vals: list[Value] = []
-    _evaluate(g, out, point, vals, {})
-    return vals[out]
+    return evaluate(g, dict(point), out)[out]
 
 
 def _root_error(g: Graph, node: int, vals: list[Value]) -> int:
@@ -610,15 +573,6 @@ def _root_error(g: Graph, node: int, vals: list[Value]) -> int:
         if nxt < 0:
             return node
         node = nxt
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, ZeroDivisionError):
-        return "division by zero"
-    if isinstance(exc, OverflowError):
-        return "overflow"
-    text = str(exc)
-    return text or type(exc).__name__
 
 
 def _short(v: Value) -> str:

@@ -161,31 +161,67 @@ class Graph:
         return "\n".join(f"t{i} = {self.format_node(i)}" for i in range(len(self.ops)))
 
 
-def evaluate(g: Graph, inputs: dict[str, float], nodes: list[int]) -> dict[int, Any]:
-    """Evaluate `nodes` (and what they need) numerically with the table's `eval` functions.
+def evaluate(g: Graph, point: dict[str, float], upto: int, vals: list[Any] | None = None,
+             errors: dict[int, str] | None = None) -> list[Any]:
+    """Evaluate nodes 0..upto numerically with the table's `eval` functions.
 
-    Conditions evaluate to bools; `where` takes the value of the branch its condition picks.
-    An operation outside its domain (log(-1), 1/0) gives nan instead of raising, so that a
-    branch `where` does not take cannot fail the evaluation.
+    Conditions evaluate to bools; `where` takes the value of the branch its condition picks
+    (the other branch may fail without harm). A node that cannot be computed (log(-1), 1/0,
+    an input missing from `point`) gets None and an entry in `errors` (its own error; nodes
+    computed from it get None without an entry).
+
+    Args:
+        g: the graph.
+        point: input name -> value.
+        upto: the last node to evaluate.
+        vals: values already computed for nodes 0..len(vals)-1 (extended in place).
+        errors: collects node -> reason for nodes whose own evaluation failed.
 
     Returns:
-        node id -> value, for every node evaluated.
+        `vals`, one value per node 0..upto.
     """
-    values: dict[int, Any] = {}
-    for i in g.live(list(nodes)) + [n for n in nodes if g.ops[n] in ("var", "const")]:
-        for a in g.args[i]:
-            if a not in values:
-                values[a] = g.values[a] if g.ops[a] == "const" else float(inputs[g.values[a]])
-        if g.ops[i] == "const":
-            values[i] = g.values[i]
-        elif g.ops[i] == "var":
-            values[i] = float(inputs[g.values[i]])
+    vals = [] if vals is None else vals
+    errors = {} if errors is None else errors
+    ops, args, values = g.ops, g.args, g.values
+    for i in range(len(vals), upto + 1):
+        op = ops[i]
+        v: Any
+        if op == "const":
+            v = values[i]
+        elif op == "var":
+            v = point.get(values[i])
+            if v is None:
+                errors[i] = f"no value for {values[i]!r}"
+            else:
+                v = float(v)
+        elif op == "where":
+            c, a, b = args[i]
+            cond = vals[c]
+            v = None if cond is None else vals[a] if cond else vals[b]
         else:
-            try:
-                values[i] = OPS[g.ops[i]].eval(*(values[a] for a in g.args[i]))  # type: ignore[misc]
-            except (ArithmeticError, ValueError):
-                values[i] = math.nan
-    return values
+            xs = [vals[a] for a in args[i]]
+            if None in xs:
+                v = None
+            else:
+                try:
+                    v = OPS[op].eval(*xs)
+                except (ArithmeticError, ValueError) as exc:
+                    v = None
+                    errors[i] = failure_reason(exc)
+                else:
+                    if isinstance(v, int) and not isinstance(v, bool):
+                        v = float(v)
+        vals.append(v)
+    return vals
+
+
+def failure_reason(exc: BaseException) -> str:
+    """A short reason for a failed float operation."""
+    if isinstance(exc, ZeroDivisionError):
+        return "division by zero"
+    if isinstance(exc, OverflowError):
+        return "overflow"
+    return str(exc) or type(exc).__name__
 
 
 def _fold(fn: Any, values: list[Any]) -> float | None:
