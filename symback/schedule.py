@@ -182,41 +182,94 @@ def _function(g: Graph, fname: str, params: list[str], roots: list[int],
               names: dict[int, str], namer: _Namer) -> Function:
     live = g.live(roots)
     paths = _guard_paths(g, live, roots)
+    items = [(i, paths.get(i, _ALWAYS)) for i in live]
+    order = _order(g, items, {})
+    if len(order) != len(items):
+        items, copies = _split_cycles(g, items, set(order))
+        order = _order(g, items, copies)
+        if len(order) != len(items):
+            raise AssertionError(f"symback bug: {len(items) - len(order)} statements of "
+                                 f"{fname} could not be ordered under their guards")
     guard_index: dict[tuple, int] = {}
     guards: list[Guard] = []
     stmts = []
-    for i in _order(g, live, paths):
+    for k in order:
+        i, alts = items[k]
         stmts.append(Stmt(names[i], g.ops[i], tuple(_operand(g, a, names) for a in g.args[i]),
-                          i, _guard_for(paths.get(i, _ALWAYS), guard_index, guards, names,
-                                        namer)))
+                          i, _guard_for(alts, guard_index, guards, names, namer)))
     return Function(fname, params, stmts, [_operand(g, r, names) for r in roots], guards)
 
 
-def _order(g: Graph, live: list[int], paths: dict[int, tuple]) -> list[int]:
-    """Id order, except that a guarded statement waits for the conditions of its guard
-    (a condition may have been built after a branch it guards)."""
-    if all(paths.get(i, _ALWAYS) == _ALWAYS for i in live):
-        return live
-    position = {n: k for k, n in enumerate(live)}
+def _order(g: Graph, items: list[tuple[int, tuple]],
+           copies: dict[int, tuple[int, frozenset[int]]]) -> list[int]:
+    """Statement order (indices into `items`): id order, except that a guarded statement
+    waits for the conditions of its guard (a condition may have been built after a branch
+    it guards). Statements that could not be placed are left out (the caller checks).
+
+    `copies` maps a node computed twice to (the index of its second statement, the nodes
+    that read the first one): every other reader waits for both.
+    """
+    if not copies and all(alts == _ALWAYS for _, alts in items):
+        return list(range(len(items)))
+    first = {}
+    for k, (i, _) in enumerate(items):
+        first.setdefault(i, k)
     waiting: dict[int, list[int]] = {}
-    missing: dict[int, int] = {}
-    for i in live:
-        deps = {a for a in g.args[i] if a in position}
-        deps.update(c for path in paths.get(i, _ALWAYS) for c, _ in path if c in position)
-        missing[i] = len(deps)
+    missing: list[int] = []
+    for k, (i, alts) in enumerate(items):
+        deps = set()
+        for a in g.args[i]:
+            if a in first:
+                deps.add(first[a])
+                if a in copies and i not in copies[a][1]:
+                    deps.add(copies[a][0])
+        deps.update(first[c] for path in alts for c, _ in path if c in first)
+        deps.discard(k)
+        missing.append(len(deps))
         for d in sorted(deps):
-            waiting.setdefault(d, []).append(i)
-    ready = [i for i in live if missing[i] == 0]
+            waiting.setdefault(d, []).append(k)
+    ready = [(items[k][0], k) for k in range(len(items)) if missing[k] == 0]
     heapq.heapify(ready)
     order = []
     while ready:
-        i = heapq.heappop(ready)
-        order.append(i)
-        for j in waiting.get(i, ()):
+        _, k = heapq.heappop(ready)
+        order.append(k)
+        for j in waiting.get(k, ()):
             missing[j] -= 1
             if missing[j] == 0:
-                heapq.heappush(ready, j)
+                heapq.heappush(ready, (items[j][0], j))
     return order
+
+
+def _split_cycles(g: Graph, items: list[tuple[int, tuple]], placed: set[int]):
+    """Break the cycles that left statements unplaced.
+
+    A node needed to compute a `where` condition c, and also needed under a guard that
+    reads c (a `where` whose condition reads an earlier `where`), cannot be computed once:
+    it is computed first under the guards that do not read c (enough for c), and again,
+    after c, under those that do. Returns the new items and the copies for `_order`.
+    """
+    items = list(items)
+    copies: dict[int, tuple[int, frozenset[int]]] = {}
+    for k in range(len(items)):
+        i, alts = items[k]
+        if k in placed:
+            continue
+        conds = {c for p in alts for c, _ in p if c > i}
+        bad = {c for c in conds if g.depends_on([i], c)[c]}
+        if not bad:
+            continue
+        safe = tuple(p for p in alts if not any(c in bad for c, _ in p))
+        later = tuple(p for p in alts if any(c in bad for c, _ in p))
+        if not safe:                 # cannot happen: c needs i under a guard without c
+            raise AssertionError("symback bug: a guard reads a condition that needs it")
+        readers = set()
+        for c in bad:
+            readers.update(g.live([c]))
+        items[k] = (i, safe)
+        items.append((i, later))
+        copies[i] = (len(items) - 1, frozenset(readers))
+    return items, copies
 
 
 # A node's guard is a tuple of alternative paths, each a tuple of (condition node, branch
@@ -238,16 +291,32 @@ def _guard_paths(g: Graph, live: list[int], roots: list[int]) -> dict[int, tuple
                 continue
             want = alts
             if where and k > 0:
-                step = (args[i][0], k == 1)
-                want = tuple(p + (step,) if len(p) < MAX_GUARD_DEPTH else p for p in alts)
+                want = _extend(alts, (args[i][0], k == 1))
+                if not want:                # the branch is never taken under this guard
+                    continue
             old = paths.get(a)
             paths[a] = want if old is None or old == want else _join(old, want)
     return paths
 
 
-def _join(a: tuple, b: tuple) -> tuple:
-    """The guard of a node needed under guard a or under guard b."""
-    merged = set(a) | set(b)
+def _extend(alts: tuple, step: tuple) -> tuple:
+    """The paths of `alts`, each refined by one more step (condition, branch). A path that
+    already has the step is unchanged; one that has its opposite is dropped (it can never
+    hold); a path at the depth limit stays as it is (a weaker guard)."""
+    out = []
+    for p in alts:
+        if step in p or len(p) >= MAX_GUARD_DEPTH:
+            out.append(p)
+        elif (step[0], not step[1]) not in p:
+            out.append(p + (step,))
+    return tuple(out)
+
+
+def _join(*alternatives: tuple) -> tuple:
+    """The guard of a node needed under any of the given guards."""
+    if len(alternatives) == 1:
+        return alternatives[0]
+    merged = set().union(*alternatives)
     changed = True
     while changed:                      # c and not c -> the common prefix; drop implied paths
         changed = False
@@ -257,7 +326,9 @@ def _join(a: tuple, b: tuple) -> tuple:
                 merged.add(p[:-1])
                 changed = True
                 break
-        implied = {p for p in merged if any(q != p and p[:len(q)] == q for q in merged)}
+        # a path whose conditions include all of another's is implied by it (p => q)
+        steps = {p: set(p) for p in merged}
+        implied = {p for p in merged if any(q != p and steps[q] <= steps[p] for q in merged)}
         merged -= implied
     if () in merged:
         return _ALWAYS
