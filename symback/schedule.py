@@ -32,7 +32,7 @@ RESERVED = frozenset(
     | {"math", "numpy", "np", "forward", "gradient", "value_and_grad", "jacobian", "hessian",
        "hvp", "jvp", "INPUTS", "WRT", "OUTPUTS", "EXPRESSION", "value_and_jacobian",
        "_shape", "_expand", "_matrix", "_erf", "_erfc", "_erfc_pos", "_ERF_SMALL",
-       "_ERFCX", "numba", "_JIT", "_flat_arrays", "_args", "_out", "_i", "_size",
+       "_ERFCX", "_sigmoid", "numba", "_JIT", "_flat_arrays", "_args", "_out", "_i", "_size",
        "_PARALLEL_WORK", "_CHUNK", "_chunked", "_large"}
     | {f"_{f}" for f in _FUNCTIONS}
     | {f"{f}_batch" for f in _FUNCTIONS}
@@ -326,10 +326,12 @@ def _join(*alternatives: tuple) -> tuple:
                 merged.add(p[:-1])
                 changed = True
                 break
-        # a path whose conditions include all of another's is implied by it (p => q)
-        steps = {p: set(p) for p in merged}
-        implied = {p for p in merged if any(q != p and steps[q] <= steps[p] for q in merged)}
-        merged -= implied
+        # a path whose conditions include all of another's is implied by it (p => q); of
+        # paths with the same conditions in another order, the first is kept
+        steps: dict[frozenset, tuple] = {}
+        for p in sorted(merged):
+            steps.setdefault(frozenset(p), p)
+        merged = {p for k, p in steps.items() if not any(q < k for q in steps)}
     if () in merged:
         return _ALWAYS
     alts = sorted(merged)
