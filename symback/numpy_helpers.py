@@ -104,6 +104,14 @@ def _erfc(x):
     r = _erfc_pos(numpy.abs(x))
     return numpy.where(x < 0.0, 2.0 - r, r)[()]'''
 
+SIGMOID = '''\
+def _sigmoid(x):
+    """The logistic function, elementwise: 1 / (1 + exp(-x)), without overflow, and the same
+    float operations as the python backend (exp(-|x|) is exp(x) for x < 0)."""
+    x = numpy.asarray(x, dtype=numpy.float64)
+    e = numpy.exp(-numpy.abs(x))
+    return (numpy.where(x >= 0.0, 1.0, e) / (1.0 + e))[()]'''
+
 # name -> (source, extra modules it imports, helpers it calls), in the order they are printed.
 HELPERS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "_expand": (EXPAND, (), ()),
@@ -112,6 +120,7 @@ HELPERS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "_erfc_pos": (ERFC_POS, (), ()),
     "_erf": (ERF, (), ("_erfc_pos",)),
     "_erfc": (ERFC, (), ("_erfc_pos",)),
+    "_sigmoid": (SIGMOID, (), ()),
 }
 
 

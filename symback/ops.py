@@ -98,7 +98,9 @@ def _builder(name: str) -> Callable[..., Any]:
 
 sqrt, exp, log, sin, cos, sinh, cosh, sign = (_builder(n) for n in (
     "sqrt", "exp", "log", "sin", "cos", "sinh", "cosh", "sign"))
-sigmoid, eq, where, hypot = (_builder(n) for n in ("sigmoid", "eq", "where", "hypot"))
+sigmoid, eq, ne, ge, le, where, hypot = (_builder(n) for n in (
+    "sigmoid", "eq", "ne", "ge", "le", "where", "hypot"))
+absolute, minimum = _builder("abs"), _builder("min")
 
 
 def _nonzero(x: Any) -> Any:
@@ -264,20 +266,115 @@ def _simplify_minmax(g: Any, a: int, b: int) -> int | None:
     return a if a == b else None
 
 
+# --- accuracy rewrites ------------------------------------------------------------------------
+# Forms equal over the reals wherever the original is defined, rewritten into one that is
+# defined and accurate on more of float64: without them the value overflows
+# (log(1 + exp(x)) at x = 710), underflows (log(sigmoid(x)) at x = -746), or the chain rule
+# meets 0 * inf although the derivative exists (sqrt(x**4), cbrt(x**3) and cbrt(x)**3 at 0).
+
+def _int_power(g: Any, node: int) -> tuple[int, int] | None:
+    """(base, n) if `node` is base**n with a constant integer n, also written base*base."""
+    if g.op(node) == "powi":
+        base, n = g.args[node]
+        return base, int(g.value(n))
+    if g.op(node) == "mul" and g.args[node][0] == g.args[node][1]:
+        return g.args[node][0], 2
+    return None
+
+
+def _simplify_log(g: Any, a: int) -> int | None:
+    if g.op(a) == "add":                                  # log(1 + exp(u)) -> softplus(u)
+        for one, other in (g.args[a], g.args[a][::-1]):
+            if g.is_const(one, 1.0) and g.op(other) == "exp":
+                return g.apply("softplus", g.args[other][0])
+    if g.op(a) == "sigmoid":                              # log(sigmoid(u)) -> -softplus(-u)
+        return g.apply("neg", g.apply("softplus", g.apply("neg", g.args[a][0])))
+    return None
+
+
+def _simplify_log1p(g: Any, a: int) -> int | None:
+    if g.op(a) == "exp":                                  # log1p(exp(u)) -> softplus(u)
+        return g.apply("softplus", g.args[a][0])
+    return None
+
+
+def _simplify_sqrt(g: Any, a: int) -> int | None:
+    power = _int_power(g, a)                              # sqrt(u**2k) -> |u|**k
+    if power is None or power[1] % 2:
+        return None
+    base, n = power
+    k = n // 2
+    if k % 2:
+        base = g.apply("abs", base)
+    return g.apply("pow", base, g.const(float(k)))
+
+
+def _simplify_cbrt(g: Any, a: int) -> int | None:
+    power = _int_power(g, a)                              # cbrt(u**3k) -> u**k
+    if power is None or power[1] % 3:
+        return None
+    return g.apply("pow", power[0], g.const(float(power[1] // 3)))
+
+
+def _simplify_powi(g: Any, a: int, b: int) -> int | None:
+    n = int(g.value(b))                                   # cbrt(u)**3k -> u**k
+    if g.op(a) == "cbrt" and n % 3 == 0:
+        return g.apply("pow", g.args[a][0], g.const(float(n // 3)))
+    return None
+
+
 # --- derivative rules that need a few lines ---------------------------------------------------
 
+# The smallest and largest normal float64.
+_TINY, _HUGE = 2.2250738585072014e-308, 1.7976931348623157e308
+
+
 def _pow_dbase(out: Any, x: Any, y: Any) -> Any:
-    # y * x**(y - 1), written so that y == 0 gives 0 (not 0 * 0**-1), as JAX and PyTorch do.
-    return y * (x ** (where(eq(y, 0.0), 1.0, y) - 1.0))
+    # y * x**(y - 1). Computed as y * (out / x) where out = x**y is a normal float: one
+    # rounding more than out, whereas x**(y - 1) loses |ln x| ulps when y - 1 is rounded
+    # (y = 0.1), and keeps y's dependence at y == 0 (the mixed second derivative). Where out
+    # is 0, subnormal or infinite, or x == 0, y * x**(y - 1) is exact enough (y - 1 is exact
+    # there) and is written so that y == 0 gives 0 (not 0 * 0**-1), as JAX and PyTorch do.
+    fallback = x ** (where(eq(y, 0.0), 1.0, y) - 1.0)
+    return y * where(ne(x, 0.0), _if_normal(out, out / x, fallback), fallback)
 
 
 def _pow_dexp(out: Any, x: Any, y: Any) -> Any:
     # out * log(x); at x == 0 the term is out * log(1) = 0 (JAX and PyTorch give 0 there too).
-    return out * log(_nonzero(x))
+    # Where out = x**y is subnormal or overflows (x**y * log(x) may still be normal), the
+    # product is taken as h * log(x) * h with h = x**(y/2), whose factors stay normal.
+    ln = log(_nonzero(x))
+    half = x ** (0.5 * y)
+    return _if_normal(out, out * ln, (half * ln) * half)
+
+
+def _if_normal(v: Any, then: Any, otherwise: Any) -> Any:
+    """`then` where v is a normal float (not 0, subnormal, infinite or nan), else `otherwise`."""
+    size = absolute(v)
+    return where(ge(size, _TINY), where(le(size, _HUGE), then, otherwise), otherwise)
 
 
 def _powi_dbase(out: Any, x: Any, n: Any) -> Any:
     return n * x ** (n.value - 1.0)          # built through pow: x**1 -> x, x**0 -> 1
+
+
+def _tanh_d(out: Any, x: Any) -> Any:
+    # sech(x)**2 = 4e / (1 + e)**2 with e = exp(-2|x|): accurate for every x, where
+    # 1 - tanh(x)**2 cancels to 0 once tanh(x) rounds to 1 (|x| > 19) and loses digits
+    # long before (at x = 3, 1 - t*t has 100 ulps of error).
+    e = exp(-2.0 * absolute(x))
+    return (4.0 * e) / ((1.0 + e) * (1.0 + e))
+
+
+def _exp_neg_square(x: Any) -> Any:
+    """exp(-x*x) to a few ulps. exp(-(x*x)) magnifies the rounding of x*x by x*x (300 ulps at
+    x = 26); instead x is split as s + (a - s) with s holding 26 bits (Veltkamp's split, so
+    s*s is exact), and exp(-a*a) = exp(-s*s) * exp(-(a - s)*(a + s)). |x| is capped at 28,
+    where exp(-x*x) is already 0 (and the split cannot overflow)."""
+    a = minimum(absolute(x), 28.0)
+    c = 134217729.0 * a
+    s = c - (c - a)
+    return exp(-(s * s)) * exp((s - a) * (s + a))
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -317,29 +414,31 @@ _TABLE: list[Op] = [
     _arith("pow", "math.pow({0}, {1})", "numpy.power({0}, {1})", (_pow_dbase, _pow_dexp),
            math.pow, lambda sp, a, b: a ** b, _simplify_pow, domain=(_POS, _R), keeps_int=False),
     Op("powi", 2, "{0} ** {1}", "{0} ** {1}", (_powi_dbase, None), math.pow,
-       lambda sp, a, b: a ** b, (_R, (-3.0, 4.0)), infix=True, keeps_int=True, int_operands=(1,),
+       lambda sp, a, b: a ** b, (_R, (-3.0, 4.0)), simplify=_simplify_powi, infix=True,
+       keeps_int=True, int_operands=(1,),
        note="integer constant exponent; x**2 at 0 has derivative 0 (no log term is built)"),
     Op("neg", 1, "-{0}", "-{0}", (lambda o, a: -1.0,), lambda a: -a, lambda sp, a: -a, (_R,),
        simplify=_simplify_neg, infix=True, keeps_int=True),
     #   name      python                  numpy                     local partial (out, x)
     _fn("exp",    "math.exp({0})",        "numpy.exp({0})",         lambda o, x: o,
         math.exp, lambda sp, x: sp.exp(x)),
-    _fn("expm1",  "math.expm1({0})",      "numpy.expm1({0})",       lambda o, x: o + 1.0,
+    _fn("expm1",  "math.expm1({0})",      "numpy.expm1({0})",       lambda o, x: exp(x),
         math.expm1, lambda sp, x: sp.exp(x) - 1),
     _fn("log",    "math.log({0})",        "numpy.log({0})",         lambda o, x: 1.0 / x,
-        math.log, lambda sp, x: sp.log(x), (_POS,)),
+        math.log, lambda sp, x: sp.log(x), (_POS,), simplify=_simplify_log),
     _fn("log1p",  "math.log1p({0})",      "numpy.log1p({0})",       lambda o, x: 1.0 / (1.0 + x),
-        math.log1p, lambda sp, x: sp.log(1 + x), (_POS,)),
-    _fn("log2",   "math.log2({0})",       "numpy.log2({0})",        lambda o, x: 1.0 / (x * _LN2),
+        math.log1p, lambda sp, x: sp.log(1 + x), (_POS,), simplify=_simplify_log1p),
+    _fn("log2",   "math.log2({0})",       "numpy.log2({0})",        lambda o, x: (1.0 / _LN2) / x,
         math.log2, lambda sp, x: sp.log(x, 2), (_POS,)),
-    _fn("log10",  "math.log10({0})",      "numpy.log10({0})",       lambda o, x: 1.0 / (x * _LN10),
+    _fn("log10",  "math.log10({0})",      "numpy.log10({0})",       lambda o, x: (1.0 / _LN10) / x,
         math.log10, lambda sp, x: sp.log(x, 10), (_POS,)),
     _fn("sqrt",   "math.sqrt({0})",       "numpy.sqrt({0})",        lambda o, x: 0.5 / o,
-        math.sqrt, lambda sp, x: sp.sqrt(x), (_POS,),
+        math.sqrt, lambda sp, x: sp.sqrt(x), (_POS,), simplify=_simplify_sqrt,
         note="sqrt'(0) is infinite: inf on numpy, ZeroDivisionError on python"),
     _fn("cbrt",   "math.copysign(abs({0}) ** (1.0 / 3.0), {0})", "numpy.cbrt({0})",
         lambda o, x: (1.0 / 3.0) / (o * o),
         _cbrt, lambda sp, x: sp.sign(x) * sp.Abs(x) ** sp.Rational(1, 3), (_POS,),
+        simplify=_simplify_cbrt,
         note="cbrt'(0) is infinite"),
     _fn("sin",    "math.sin({0})",        "numpy.sin({0})",         lambda o, x: cos(x),
         math.sin, lambda sp, x: sp.sin(x)),
@@ -347,9 +446,9 @@ _TABLE: list[Op] = [
         math.cos, lambda sp, x: sp.cos(x)),
     _fn("tan",    "math.tan({0})",        "numpy.tan({0})",         lambda o, x: 1.0 + o * o,
         math.tan, lambda sp, x: sp.tan(x), (_UNIT,)),
-    _fn("asin",   "math.asin({0})",       "numpy.arcsin({0})",      lambda o, x: 1.0 / sqrt(1.0 - x * x),
+    _fn("asin",   "math.asin({0})",       "numpy.arcsin({0})",      lambda o, x: 1.0 / sqrt((1.0 - x) * (1.0 + x)),
         math.asin, lambda sp, x: sp.asin(x), (_UNIT,)),
-    _fn("acos",   "math.acos({0})",       "numpy.arccos({0})",      lambda o, x: -1.0 / sqrt(1.0 - x * x),
+    _fn("acos",   "math.acos({0})",       "numpy.arccos({0})",      lambda o, x: -1.0 / sqrt((1.0 - x) * (1.0 + x)),
         math.acos, lambda sp, x: sp.acos(x), (_UNIT,)),
     _fn("atan",   "math.atan({0})",       "numpy.arctan({0})",      lambda o, x: 1.0 / (1.0 + x * x),
         math.atan, lambda sp, x: sp.atan(x)),
@@ -357,23 +456,23 @@ _TABLE: list[Op] = [
         math.sinh, lambda sp, x: sp.sinh(x)),
     _fn("cosh",   "math.cosh({0})",       "numpy.cosh({0})",        lambda o, x: sinh(x),
         math.cosh, lambda sp, x: sp.cosh(x)),
-    _fn("tanh",   "math.tanh({0})",       "numpy.tanh({0})",        lambda o, x: 1.0 - o * o,
+    _fn("tanh",   "math.tanh({0})",       "numpy.tanh({0})",        _tanh_d,
         math.tanh, lambda sp, x: sp.tanh(x)),
-    _fn("asinh",  "math.asinh({0})",      "numpy.arcsinh({0})",     lambda o, x: 1.0 / sqrt(x * x + 1.0),
+    _fn("asinh",  "math.asinh({0})",      "numpy.arcsinh({0})",     lambda o, x: 1.0 / hypot(1.0, x),
         math.asinh, lambda sp, x: sp.asinh(x)),
     _fn("acosh",  "math.acosh({0})",      "numpy.arccosh({0})",
         lambda o, x: 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0)),
         math.acosh, lambda sp, x: sp.acosh(x), ((1.2, 4.0),)),
-    _fn("atanh",  "math.atanh({0})",      "numpy.arctanh({0})",     lambda o, x: 1.0 / (1.0 - x * x),
+    _fn("atanh",  "math.atanh({0})",      "numpy.arctanh({0})",     lambda o, x: 1.0 / ((1.0 - x) * (1.0 + x)),
         math.atanh, lambda sp, x: sp.atanh(x), (_UNIT,)),
-    _fn("erf",    "math.erf({0})",        "_erf({0})",              lambda o, x: (2.0 / _SQRT_PI) * exp(-(x * x)),
+    _fn("erf",    "math.erf({0})",        "_erf({0})",              lambda o, x: (2.0 / _SQRT_PI) * _exp_neg_square(x),
         math.erf, lambda sp, x: sp.erf(x)),
-    _fn("erfc",   "math.erfc({0})",       "_erfc({0})",             lambda o, x: (-2.0 / _SQRT_PI) * exp(-(x * x)),
+    _fn("erfc",   "math.erfc({0})",       "_erfc({0})",             lambda o, x: (-2.0 / _SQRT_PI) * _exp_neg_square(x),
         math.erfc, lambda sp, x: sp.erfc(x)),
     _fn("sigmoid", "(1.0 / (1.0 + math.exp(-{0})) if {0} >= 0.0 else math.exp({0}) / (1.0 + math.exp({0})))",
-        "numpy.exp(-numpy.logaddexp(0.0, -{0}))",                   lambda o, x: o * (1.0 - o),
+        "_sigmoid({0})",                                            lambda o, x: o * sigmoid(-x),
         _sigmoid, lambda sp, x: 1 / (1 + sp.exp(-x))),
-    _fn("softplus", "(math.log1p(math.exp(-abs({0}))) + max({0}, 0.0))", "numpy.logaddexp(0.0, {0})",
+    _fn("softplus", "(math.log1p(math.exp(-abs({0}))) + max({0}, 0.0))", "(numpy.log1p(numpy.exp(-numpy.abs({0}))) + numpy.maximum({0}, 0.0))",
         lambda o, x: sigmoid(x),
         _softplus, lambda sp, x: sp.log(1 + sp.exp(x))),
     _fn("abs",    "abs({0})",             "numpy.abs({0})",         lambda o, x: sign(x),
