@@ -22,7 +22,7 @@ import jinja2
 from . import __version__
 from . import numpy_helpers, optimize
 from .ops import OPS
-from .schedule import Function, Program, Stmt
+from .schedule import NEVER, Function, Program, Stmt
 
 # An expression longer than this is shown shortened in the module docstring.
 _DOC_CHARS = 2000
@@ -126,6 +126,8 @@ def body(fn: Function, backend: Backend) -> list[str]:
                                     optimize.result_precedence(spelling))
             continue
         guard = stmt.guard if backend.lazy else -1
+        if guard == NEVER:
+            continue
         if guard != current:
             if guard != -1:
                 lines.extend(_define_guard(fn, guard, defined))

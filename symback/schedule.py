@@ -47,6 +47,8 @@ MAX_ALTERNATIVES = 4
 
 Operand = "str | float"
 
+NEVER = -2                   # the guard of a statement no taken branch needs
+
 
 @dataclass(frozen=True)
 class Stmt:
@@ -56,7 +58,9 @@ class Stmt:
     op: str
     operands: tuple
     node: int
-    guard: int = -1          # index into Function.guards, or -1: always computed
+    guard: int = -1          # index into Function.guards, -1: always computed, NEVER: only
+                             # read by a `where` branch that is never taken (lazy backends
+                             # leave it out; eager ones compute it for numpy.where)
     inline: bool = False     # printed inside its one user's expression (see optimize.py)
 
 
@@ -182,7 +186,7 @@ def _function(g: Graph, fname: str, params: list[str], roots: list[int],
               names: dict[int, str], namer: _Namer) -> Function:
     live = g.live(roots)
     paths = _guard_paths(g, live, roots)
-    items = [(i, paths.get(i, _ALWAYS)) for i in live]
+    items = [(i, paths.get(i)) for i in live]
     order = _order(g, items, {})
     if len(order) != len(items):
         items, copies = _split_cycles(g, items, set(order))
@@ -223,7 +227,7 @@ def _order(g: Graph, items: list[tuple[int, tuple]],
                 deps.add(first[a])
                 if a in copies and i not in copies[a][1]:
                     deps.add(copies[a][0])
-        deps.update(first[c] for path in alts for c, _ in path if c in first)
+        deps.update(first[c] for path in alts or () for c, _ in path if c in first)
         deps.discard(k)
         missing.append(len(deps))
         for d in sorted(deps):
@@ -253,7 +257,7 @@ def _split_cycles(g: Graph, items: list[tuple[int, tuple]], placed: set[int]):
     copies: dict[int, tuple[int, frozenset[int]]] = {}
     for k in range(len(items)):
         i, alts = items[k]
-        if k in placed:
+        if k in placed or alts is None:
             continue
         conds = {c for p in alts for c, _ in p if c > i}
         bad = {c for c in conds if g.depends_on([i], c)[c]}
@@ -278,7 +282,8 @@ _ALWAYS: tuple = ((),)
 
 
 def _guard_paths(g: Graph, live: list[int], roots: list[int]) -> dict[int, tuple]:
-    """For each live node, the `where` conditions under which some use needs it."""
+    """For each live node, the `where` conditions under which some use needs it. A node
+    that only a branch never taken reads (`where(c, where(c, a, b), ...)`: b) has none."""
     paths: dict[int, tuple] = {r: _ALWAYS for r in roots}
     ops, args = g.ops, g.args
     for i in reversed(live):
@@ -358,6 +363,8 @@ def _guard_for(alts: tuple, index: dict[tuple, int], guards: list[Guard],
                names: dict[int, str], namer: _Namer) -> int:
     """The index of the guard variable for the alternatives `alts`, creating it (and the
     guards it is made of); -1 for no guard."""
+    if alts is None:
+        return NEVER
     if alts == _ALWAYS:
         return -1
     chains = [_guard_chain(path, index, guards, names, namer) for path in alts]
