@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .graph import Graph, Node
-from .ops import OPS
-from .reverse import times
+from .graph import Graph
+from .reverse import local_partials, times
 
 
 @dataclass
@@ -74,18 +73,9 @@ def jvp(g: Graph, outputs: list[int], tangents: dict[int, int]) -> Tangent:
 
 def _tangent_of(g: Graph, node: int, tan: dict[int, int]) -> int | None:
     """sum_k tangent[arg_k] * partial_k for one op node; None for an exact zero."""
-    rules = OPS[g.ops[node]].partials
-    args = g.args[node]
-    handles: list[Node] | None = None
     acc: int | None = None
-    for k, arg in enumerate(args):
-        t = tan.get(arg)
-        if t is None or rules[k] is None:
-            continue
-        if handles is None:
-            handles = [Node(g, node)] + [Node(g, x) for x in args]
-        partial = rules[k](*handles)
-        p = partial.id if isinstance(partial, Node) else g.const(float(partial))
+    for _, arg, p in local_partials(g, node, tan.__contains__):
+        t = tan[arg]
         term = times(g, t, p)
         if term is None:
             continue
