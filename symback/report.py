@@ -252,7 +252,9 @@ def format_text(trace: Trace, *, limit: int = DEFAULT_LIMIT,
     if not chains:
         out.append("  (no adjoints: the output does not depend on the differentiated inputs)")
     if trace.gradient and trace.point is not None:
-        out += ["", "4. Gradient, checked against central finite differences"]
+        checked = any(g.finite_difference is not None for g in trace.gradient)
+        out += ["", "4. Gradient, checked against central finite differences" if checked
+                else "4. Gradient"]
         out += _text_table(["", "value", "finite diff.", "difference", "check"],
                            _gradient_rows(trace, digits), limit, "inputs", right=(1, 2, 3))
     if trace.torch is not None:
