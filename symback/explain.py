@@ -236,7 +236,7 @@ class _Builder:
                 continue
             args = g.args[i]
             found = []
-            for k, _, node in local_partials(g, i, active.__getitem__):
+            for k, _, node in local_partials(g, i, active):
                 edge_taken = True
                 if g.ops[i] == "where" and self.point is not None:
                     edge_taken = (k == 1) == bool(self.vals[args[0]])

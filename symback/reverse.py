@@ -17,7 +17,7 @@ branch that `where` did not take contributes an exact 0 -- never `0 * inf = nan`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Iterator
 
 from .graph import Graph, Node
 from .ops import OPS
@@ -65,7 +65,7 @@ def gradient(g: Graph, output: int, wrt: list[int]) -> Gradient:
         op = g.ops[i]
         if op in ("var", "const"):
             continue
-        for _, arg, partial in local_partials(g, i, active.__getitem__):
+        for _, arg, partial in local_partials(g, i, active):
             term = times(g, a, partial)
             if term is None:
                 continue
@@ -78,19 +78,19 @@ def gradient(g: Graph, output: int, wrt: list[int]) -> Gradient:
 
 
 def local_partials(g: Graph, node: int,
-                   wanted: Callable[[int], object]) -> Iterator[tuple[int, int, int]]:
+                   active: bytearray) -> Iterator[tuple[int, int, int]]:
     """The local partials of one op node, built by the rule table: the one rule-calling loop
     of reverse mode, forward mode and `explain`.
 
     Args:
         g: the graph (it grows: the rules build their partials as its nodes).
         node: an op node (not a `var` or `const`).
-        wanted: operand node -> true if a derivative should flow into it (e.g. the operand
-            depends on the differentiated inputs).
+        active: flags by node id: a derivative flows into operands whose flag is set (e.g.
+            the operand depends on the differentiated inputs).
 
     Yields:
         (operand position k, operand node, node of d(node)/d(operand k)) for each operand
-        that is wanted and has a rule, in operand order. An operand used twice (`x * x`)
+        that is active and has a rule, in operand order. An operand used twice (`x * x`)
         appears once per position. Partials that fold to the constant 0 are yielded too
         (callers decide: `times` drops them). Lazily: nodes the caller builds between two
         items come before the next partial's nodes, so node ids (and the generated code)
@@ -100,7 +100,7 @@ def local_partials(g: Graph, node: int,
     args = g.args[node]
     handles: list[Node] | None = None
     for k, arg in enumerate(args):
-        if rules[k] is None or not wanted(arg):
+        if not active[arg] or rules[k] is None:
             continue
         if handles is None:           # built once, and only when a rule runs
             handles = [Node(g, node)] + [Node(g, x) for x in args]
