@@ -34,7 +34,7 @@ def require_torch() -> Any:
     try:
         import torch
     except ImportError:
-        raise ArgumentError(f"--check torch needs PyTorch, which is not installed: "
+        raise ArgumentError(f"the PyTorch check needs PyTorch, which is not installed: "
                             f"{INSTALL_HINT}") from None
     return torch
 
@@ -47,7 +47,7 @@ def torch_check(trace: Trace) -> TorchCheck:
     """
     torch = require_torch()
     if trace.point is None:
-        raise ArgumentError("the PyTorch check needs a point (--at)")
+        raise ArgumentError("the PyTorch check needs a point")
     g, out = trace.graph, trace.output_node
     f64 = torch.float64
     wrt = set(trace.wrt)
