@@ -72,10 +72,11 @@ def _parse_args(parser: argparse.ArgumentParser,
 
     `--wrt` and `--at` take lists (spaces and/or commas), and argparse gives them every
     word up to the next option, the expression too (`--at x=1 y=2 "x*y"`). So the words
-    are sorted here: a last `--at` word that is not `NAME=VALUE`, or else a last `--wrt`
-    word that is not a name (or the last of several), is the expression when no other
-    was given. Afterwards `args.expr` is one text or None, `args.wrt` one string of names
-    or None, `args.at` a list of `NAME=VALUE` words or None.
+    are sorted here: when no expression was given otherwise, a last `--at` word that is not
+    `NAME=VALUE`, or else a last `--wrt` word (after at least one other) that is not a list
+    of names, is the expression. A bare name is never taken for it: `--wrt x y` stays two
+    names. Afterwards `args.expr` is one text or None, `args.wrt` one string of names or
+    None, `args.at` a list of `NAME=VALUE` words or None.
     """
     args = parser.parse_args(argv)
     if not hasattr(args, "expr"):
@@ -86,7 +87,7 @@ def _parse_args(parser: argparse.ArgumentParser,
     if not exprs and args.file is None:
         if at and not is_assignments(at[-1]):
             exprs.append(at.pop())
-        elif wrt and (len(wrt) > 1 or not is_names(wrt[-1])):
+        elif len(wrt) > 1 and not is_names(wrt[-1]):
             exprs.append(wrt.pop())
     if len(exprs) > 1:
         parser.error(f"give one expression, got {len(exprs)}: "
@@ -106,7 +107,8 @@ def _read_input(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tu
         source = read_expr_file(args.file)
         return source.text, source.name
     if args.expr is None:
-        parser.error("give an expression, -f FILE, or '-' to read standard input")
+        hint = " (an expression that is a bare name goes before --wrt)" if args.wrt else ""
+        parser.error(f"give an expression, -f FILE, or '-' to read standard input{hint}")
     if args.expr == "-":
         return sys.stdin.read(), "expr"
     return args.expr, "expr"

@@ -80,6 +80,14 @@ def test_two_expressions_are_a_usage_error(capsys):
     assert exc.value.code == 2 and "give one expression" in capsys.readouterr().err
 
 
+def test_a_name_after_wrt_is_not_taken_for_the_expression(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["compile", "--wrt", "x", "y"])
+    assert exc.value.code == 2 and "give an expression" in capsys.readouterr().err
+    assert main(["compile", "y", "--wrt", "x", "y"]) == 0
+    assert "WRT = ('x', 'y')" in capsys.readouterr().out
+
+
 # --- the hint names the real option ------------------------------------------------------------
 
 def test_several_outputs_hint_names_which():
