@@ -2,7 +2,8 @@
 
 A workload file starts with ``# key: value`` header lines (vars, point, name,
 description, size) followed by the expression text in Python syntax, which may
-span several lines and contain ``#`` comments.
+span several lines and contain ``#`` comments. The header lines are read by
+``symback.source``, the same reader symback's library and command line use.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from symback.source import directives, is_directive, numbers, split_list
+
 WORKLOAD_DIR = Path(__file__).resolve().parent / "workloads"
-
-_HEADER = re.compile(r"^#\s*([A-Za-z_]+)\s*:\s*(.*)$")
-
 
 @dataclass(frozen=True)
 class Workload:
@@ -47,22 +47,18 @@ class Workload:
 def load(path: str | Path) -> Workload:
     path = Path(path)
     raw = path.read_text()
-    header: dict[str, str] = {}
+    header = directives(raw)
     body: list[str] = []
     in_header = True
     for line in raw.splitlines():
-        m = _HEADER.match(line.strip()) if in_header else None
-        if in_header and m and m.group(1) in {"vars", "point", "name", "description", "size"}:
-            header[m.group(1)] = m.group(2).strip()
-            continue
-        if in_header and not line.strip():
+        if in_header and (is_directive(line) or not line.strip()):
             continue
         in_header = False
         body.append(line)
     if "vars" not in header or "point" not in header:
         raise ValueError(f"{path}: missing '# vars:' or '# point:' header")
-    names = tuple(header["vars"].split())
-    point = tuple(float(v) for v in header["point"].split())
+    names = tuple(split_list(header["vars"]))
+    point = tuple(numbers(header["point"], f"{path}: '# point:'"))
     if len(names) != len(point):
         raise ValueError(f"{path}: {len(names)} vars but {len(point)} point values")
     return Workload(

@@ -9,7 +9,8 @@ __version__ = "0.1.0"
 
 from .api import Compiled, compile, parse, read_expr_file  # noqa: E402
 from .errors import ArgumentError, LimitError, ParseError, SymbackError  # noqa: E402
-from .explain import DomainError, Trace, explain  # noqa: E402
+from .explain import DomainError, explain  # noqa: E402
+from .trace import Trace  # noqa: E402
 from .dot import to_dot  # noqa: E402
 
 __all__ = [

@@ -16,10 +16,8 @@ import functools
 import gc
 import linecache
 import os
-import re
 import tempfile
 import types
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -27,12 +25,14 @@ from . import parse as _parse
 from . import derivatives, optimize, schedule
 from .errors import ArgumentError, LimitError, SymbackError
 from .graph import DEFAULT_MAX_NODES
-from .parse import DEFAULT_MAX_CHARS, Expression, directives
+from .parse import DEFAULT_MAX_CHARS, Expression
 from .render import (BACKENDS, FunctionSpec, batch_result_texts, render, result_texts,
                      tuple_text)
+from .source import ExprFile, read_expr_file
+from .source import declared_inputs as _declared
+from .source import input_names as _input_names
+from .source import module_name as _module_name
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_MODULE_NAME = re.compile(r"[^A-Za-z0-9_]")
 
 
 def parse(expr: str, inputs: Sequence[str] | None = None, *,
@@ -52,37 +52,6 @@ def parse(expr: str, inputs: Sequence[str] | None = None, *,
     """
     declared = _input_names(inputs, "inputs") if inputs is not None else _declared(expr)
     return _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes)
-
-
-def _declared(text: Any) -> list[str] | None:
-    if not isinstance(text, str):
-        return None
-    line = directives(text).get("vars")
-    if line is None:
-        return None
-    try:
-        return _input_names(line, "# vars")
-    except ArgumentError as exc:               # a fault in the text: show where it is
-        raise _parse.directive_error(text, "vars", exc.message) from None
-
-
-def _input_names(names: Sequence[str] | str, what: str) -> list[str]:
-    """Validate a list of input names (or one string of names separated by ',' or spaces)."""
-    if isinstance(names, str):
-        names = [n for n in re.split(r"[,\s]+", names) if n]
-    result: list[str] = []
-    for n in names:
-        if not isinstance(n, str) or not _IDENTIFIER.match(n) or n.startswith("__"):
-            shown = _parse.quote(n) if isinstance(n, str) else repr(n)
-            raise ArgumentError(f"{what}: {shown} is not a valid input name "
-                                "(ASCII letters, digits and '_', not starting with '__')")
-        problem = _parse.name_problem(n, hints=False)
-        if problem is not None:
-            raise ArgumentError(f"{what}: {problem}")
-        if n in result:
-            raise ArgumentError(f"{what}: {n!r} is listed twice")
-        result.append(n)
-    return result
 
 
 class Compiled:
@@ -306,14 +275,6 @@ def _join_outputs(items: Sequence[Any]) -> str:
     return ", ".join(items)
 
 
-def _module_name(name: str | None) -> str:
-    if name is None:
-        return "expr"
-    if not isinstance(name, str) or not name:
-        raise ArgumentError("name must be a non-empty string")
-    return _MODULE_NAME.sub("_", name)[:100]
-
-
 def _title(outputs: tuple[str, ...], inputs: list[str], module: str) -> str:
     args = ", ".join(inputs)
     what = outputs[0] if len(outputs) == 1 else f"({', '.join(outputs)})"
@@ -400,46 +361,6 @@ def _function_specs(program: schedule.Program, expression: Expression, wrt: list
                      f"tuple[{out_type}, {jac_type}]",
                      f"(values, jacobian); {ops('value_and_jacobian')}."),
     ]
-
-
-@dataclass
-class ExprFile:
-    """An .expr file: its text and the `# vars:`, `# point:`, `# name:` lines."""
-
-    path: Path
-    text: str
-    vars: list[str] | None
-    point: list[float] | None
-    name: str
-
-
-def read_expr_file(path: str | os.PathLike[str]) -> ExprFile:
-    """Read an .expr file (UTF-8 text; `# vars:` and `# point:` lines are optional).
-
-    Raises:
-        ArgumentError: the file cannot be read, is not UTF-8 or has a bad `# point:` line.
-    """
-    p = Path(path)
-    try:
-        text = p.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ArgumentError(f"cannot read {str(p)!r}: not UTF-8 text "
-                            f"(byte 0x{exc.object[exc.start]:02x} at offset {exc.start})") from None
-    except OSError as exc:
-        raise ArgumentError(f"cannot read {str(p)!r}: {exc.strerror or exc}") from None
-    found = directives(text)
-    names = _input_names(found["vars"], "# vars") if "vars" in found else None
-    point = None
-    if "point" in found:
-        try:
-            point = [float(v) for v in found["point"].split()]
-        except ValueError:
-            raise ArgumentError(f"{str(p)!r}: the '# point:' line must hold numbers") from None
-        if names is not None and len(point) != len(names):
-            raise ArgumentError(f"{str(p)!r}: '# point:' has {len(point)} numbers for "
-                                f"{len(names)} '# vars:'")
-    name = found.get("name") or p.stem
-    return ExprFile(p, text, names, point, _module_name(name))
 
 
 def write_atomic(path: Path, text: str | bytes) -> Path:

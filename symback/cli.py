@@ -1,4 +1,4 @@
-"""The command line: `symback compile EXPR | -f FILE | - [-o OUT] [--wrt x,y]`.
+"""The command line: `symback compile|explain|graph EXPR | -f FILE | - [--wrt x y] ...`.
 
 Errors go to stderr as `symback: error: <message> at <line>:<column>` with the source line
 and a caret; the exit status is 1 for a bad expression or file, 2 for bad command-line usage.
@@ -13,9 +13,10 @@ from typing import Sequence
 
 from . import __version__
 from .api import compile as compile_expr
-from .api import read_expr_file
 from .errors import ArgumentError, SymbackError
 from .render import BACKENDS
+from .source import (assignments, is_assignments, is_names, point_directive, read_expr_file,
+                     resolve_point)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,16 +54,49 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _add_input_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("expr", nargs="?", metavar="EXPR",
+    p.add_argument("expr", nargs="*", metavar="EXPR",
                    help="the expression; '-' reads it from standard input")
     p.add_argument("-f", "--file", metavar="FILE",
                    help="read the expression from FILE (.expr files: '# vars:' gives the "
                         "input order)")
-    p.add_argument("--wrt", metavar="NAMES",
+    p.add_argument("--wrt", nargs="+", metavar="NAME",
                    help="differentiate with respect to these inputs, in this order "
-                        "(comma-separated); other names become plain parameters")
+                        "(--wrt x y or --wrt x,y); other names become plain parameters")
     p.add_argument("--no-limits", action="store_true",
                    help="lift the input-size and graph-size limits")
+
+
+def _parse_args(parser: argparse.ArgumentParser,
+                argv: Sequence[str] | None) -> argparse.Namespace:
+    """The parsed command line, with options in any order.
+
+    `--wrt` and `--at` take lists (spaces and/or commas), and argparse gives them every
+    word up to the next option, the expression too (`--at x=1 y=2 "x*y"`). So the words
+    are sorted here: when no expression was given otherwise, a last `--at` word that is not
+    `NAME=VALUE`, or else a last `--wrt` word (after at least one other) that is not a list
+    of names, is the expression. A bare name is never taken for it: `--wrt x y` stays two
+    names. Afterwards `args.expr` is one text or None, `args.wrt` one string of names or
+    None, `args.at` a list of `NAME=VALUE` words or None.
+    """
+    args = parser.parse_args(argv)
+    if not hasattr(args, "expr"):
+        return args
+    exprs = list(args.expr)
+    at = list(getattr(args, "at", None) or [])
+    wrt = list(args.wrt or [])
+    if not exprs and args.file is None:
+        if at and not is_assignments(at[-1]):
+            exprs.append(at.pop())
+        elif len(wrt) > 1 and not is_names(wrt[-1]):
+            exprs.append(wrt.pop())
+    if len(exprs) > 1:
+        parser.error(f"give one expression, got {len(exprs)}: "
+                     f"{', '.join(repr(e) for e in exprs)} (quote it: \"x * y\")")
+    args.expr = exprs[0] if exprs else None
+    args.wrt = ",".join(wrt) if args.wrt is not None else None
+    if getattr(args, "at", None) is not None:
+        args.at = at
+    return args
 
 
 def _read_input(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[str, str]:
@@ -73,7 +107,8 @@ def _read_input(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tu
         source = read_expr_file(args.file)
         return source.text, source.name
     if args.expr is None:
-        parser.error("give an expression, -f FILE, or '-' to read standard input")
+        hint = " (an expression that is a bare name goes before --wrt)" if args.wrt else ""
+        parser.error(f"give an expression, -f FILE, or '-' to read standard input{hint}")
     if args.expr == "-":
         return sys.stdin.read(), "expr"
     return args.expr, "expr"
@@ -100,12 +135,14 @@ def _run_compile(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
 
 def _add_point_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--at", nargs="+", metavar="NAME=VALUE",
-                   help="the point, e.g. --at x=1 y=3 z=3 (default: the file's '# point:')")
+                   help="the point, e.g. --at x=1 y=3 z=3 or --at x=1,y=3,z=3 (default: the "
+                        "file's '# point:')")
     p.add_argument("--which", metavar="OUTPUT",
                    help="for several outputs, the one to explain (default: the first)")
 
 
 def _add_explain_parser(sub: argparse._SubParsersAction) -> None:
+    from .explain import CHECKS
     from .report import DEFAULT_DIGITS, DEFAULT_LIMIT, FORMATS
     p = sub.add_parser("explain", help="show backpropagation step by step at a point",
                        description="Print the forward pass, the local partial derivative on "
@@ -119,9 +156,9 @@ def _add_explain_parser(sub: argparse._SubParsersAction) -> None:
                         "json: all unless given)")
     p.add_argument("--digits", type=_count, default=DEFAULT_DIGITS, metavar="N",
                    help=f"significant digits (default {DEFAULT_DIGITS}; 0: shortest exact)")
-    p.add_argument("--check", choices=("fd", "torch"), default="fd",
-                   help="fd: central finite differences (default); torch: also PyTorch "
-                        "autograd in float64")
+    p.add_argument("--check", choices=CHECKS, default="fd",
+                   help="fd: central finite differences of the gradient rows shown "
+                        "(default); torch: also PyTorch autograd in float64; none: no check")
     p.set_defaults(run=_run_explain)
 
 
@@ -152,32 +189,26 @@ def _count(text: str) -> int:
 
 def _trace(args: argparse.Namespace, parser: argparse.ArgumentParser, **options: object):
     """Parse the input, resolve the point (usage errors exit 2) and build the trace."""
-    from .explain import explain, point_from_text, prepare, resolve_point
+    from .explain import explain, prepare
     text, _ = _read_input(args, parser)
     limits = {"max_chars": None, "max_nodes": None} if args.no_limits else {}
     expression, wrt = prepare(text, args.wrt, **limits)  # type: ignore[arg-type]
     if args.at is not None:
-        at: dict[str, float] = {}
-        for item in (x for token in args.at for x in token.split(",") if x):
-            name, eq, value = item.partition("=")
-            if not eq or not name.strip():
-                parser.error(f"--at: expected NAME=VALUE, got {item!r} (put EXPR before --at)")
-            try:
-                at[name.strip()] = float(value)
-            except ValueError:
-                parser.error(f"--at: the value of {name.strip()!r} is not a number: {value!r}")
         try:
-            point = resolve_point(expression, at)
+            point = resolve_point(expression.inputs, assignments(args.at))
         except ArgumentError as exc:
-            parser.error(exc.message)
+            parser.error(f"--at: {exc.message}")
     else:
-        point = point_from_text(text, expression.inputs)
+        point = point_directive(text, expression.inputs)
     return explain(expression, point, wrt=wrt, output=args.which, **options)  # type: ignore
 
 
 def _run_explain(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .report import format_trace
-    trace = _trace(args, parser, torch=args.check == "torch")
+    from .report import DEFAULT_LIMIT, format_trace
+    limit = args.limit
+    if limit is None:
+        limit = 0 if args.format == "json" else DEFAULT_LIMIT
+    trace = _trace(args, parser, check=args.check, check_limit=limit)
     if args.check == "torch" and trace.point is None:
         parser.error("--check torch needs a point: give --at NAME=VALUE ...")
     sys.stdout.write(format_trace(trace, args.format, limit=args.limit, digits=args.digits))
@@ -186,7 +217,7 @@ def _run_explain(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
 
 def _run_graph(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .dot import render, to_dot
-    trace = _trace(args, parser, finite_differences=False)
+    trace = _trace(args, parser, check="none")
     text = to_dot(trace, backward=args.backward)
     if args.output is None:
         sys.stdout.write(text)
@@ -200,7 +231,7 @@ def _run_graph(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _build_parser()
-    args = parser.parse_args(argv)
+    args = _parse_args(parser, argv)
     try:
         return args.run(args, parser)
     except SymbackError as exc:

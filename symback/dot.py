@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from .errors import ArgumentError
-from .explain import Trace, Value, explain
+from .explain import explain
 from .parse import Expression
 from .report import number
+from .trace import Trace, Value
 
 # File suffixes `render` hands to `dot -T<format>`.
 RENDERED = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
@@ -56,7 +57,7 @@ def to_dot(source: str | Expression | Trace,
     if isinstance(source, Trace):
         trace = source
     else:
-        trace = explain(source, at, wrt=wrt, output=output, finite_differences=False)
+        trace = explain(source, at, wrt=wrt, output=output, check="none")
     g = trace.graph
     known = trace.point is not None
     adjoints = {a.node: a.value for a in trace.backward}

@@ -1,236 +1,71 @@
-"""Backpropagation step by step: the worked example a tutorial draws, for any expression.
+"""Backpropagation step by step: builds the worked example a tutorial draws, for any expression.
 
-`explain(expr, at={...})` returns a `Trace`: the forward pass (each node, its equation in the
-user's names, its value), the local partial derivative on every edge (its formula and value),
-the backward pass (each adjoint as the chain-rule sum of products over the node's users) and
-the gradient with a central finite-difference check.
+`explain(expr, at={...})` returns a `symback.trace.Trace`: the forward pass (each node, its
+equation in the user's names, its value), the local partial derivative on every edge (its
+formula and value), the backward pass (each adjoint as the chain-rule sum of products over the
+node's users) and the gradient with a central finite-difference check.
 
 The trace is built from the compiler's own graph and rule table, never from a second
-implementation: the forward values come from each op's `eval`, the local partials are the
-nodes the table's rules build (evaluated numerically), and the adjoints are accumulated in
-the same order as `symback.reverse.gradient`, with the same exact zeros: an edge whose
-partial is the constant 0 contributes nothing, and a `where` branch that was not taken
-contributes nothing (the python backend does not even compute it). So the trace's gradient is
-the compiled gradient, number for number.
+implementation: the forward values come from `graph.evaluate` (each op's `eval`), the local
+partials are the nodes `reverse.local_partials` builds (the same helper reverse and forward
+mode call), evaluated numerically, and the adjoints are accumulated in the same order as
+`symback.reverse.gradient`, with the same exact zeros: an edge whose partial is the constant
+0 contributes nothing, and a `where` branch that was not taken contributes nothing (the python
+backend does not even compute it). So the trace's gradient is the compiled gradient, number
+for number.
 
-Formatting (text, markdown, json) lives in `symback.report`, DOT output in `symback.dot`.
+The model is `symback.trace`, formulas are printed by `symback.formula`, formatting (text,
+markdown, json) lives in `symback.report`, DOT output in `symback.dot`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence, Union
+from typing import Mapping, Sequence
 
-from . import api
+from . import source
 from .errors import ArgumentError, SymbackError
-from .graph import Graph, Node, evaluate
-from .ops import OPS
-from .parse import Expression, directives
-
-Value = Union[float, bool, None]
-"""A node's value: a float, a bool (comparisons), or None (no point given / not computed)."""
-
-# Longest text of an inline partial formula; longer ones are cut with an ellipsis.
-MAX_FORMULA_CHARS = 160
+from .formula import formula as _formula
+from .formula import node_names, rhs as _rhs, value_text as _short
+from .graph import DEFAULT_MAX_NODES, Graph, evaluate
+from .parse import DEFAULT_MAX_CHARS, Expression, parse
+from .reverse import local_partials
+from .trace import (Adjoint, Edge, GradientEntry, Step, Term, TorchCheck, Trace, Value,
+                    head_and_tail)
 
 # Central finite differences use h = _FD_STEP * max(1, |x|) (a power of two near eps**(1/3)).
 _FD_STEP = 2.0 ** -17
+
+# What `check` accepts: finite differences, finite differences and PyTorch, or nothing.
+CHECKS = ("fd", "torch", "none")
 
 
 class DomainError(SymbackError):
     """The expression (or a local partial on the active path) is undefined at the point."""
 
 
-# --- the trace -------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Step:
-    """One node of the forward pass.
-
-    Attributes:
-        node: the graph node id.
-        name: the node's name: an input, a user-named intermediate, or a short `t1, t2, ...`.
-        kind: "input" (differentiated), "parameter" (an input not differentiated) or "op".
-        op: "var" for inputs, else the op's name in the rule table.
-        expression: the right-hand side in the user's names (`p · z`); "" for inputs.
-        value: the node's value at the point (None without a point, or when not computed).
-        taken: False if the node only feeds a `where` branch that was not taken.
-    """
-
-    node: int
-    name: str
-    kind: str
-    op: str
-    expression: str
-    value: Value
-    taken: bool = True
-
-    @property
-    def equation(self) -> str:
-        """`q = p · z`, or the bare name for an input."""
-        return f"{self.name} = {self.expression}" if self.expression else self.name
-
-
-@dataclass(frozen=True)
-class Edge:
-    """The local partial derivative ∂node/∂arg on one edge of the graph.
-
-    Attributes:
-        node, arg: names of the user node and of its operand.
-        node_id, arg_id: their graph node ids.
-        formula: the partial as the rule table builds it, in the user's names (`2 · q`).
-            An operand used twice (`x · x`) gives one edge whose formula is the sum.
-        value: the partial's value at the point (None without a point or if undefined).
-        taken: False for the edge into a `where` branch that was not taken (an exact 0).
-    """
-
-    node: str
-    arg: str
-    node_id: int
-    arg_id: int
-    formula: str
-    value: Value
-    taken: bool = True
-
-    @property
-    def label(self) -> str:
-        return f"∂{self.node}/∂{self.arg}"
-
-
-@dataclass(frozen=True)
-class Term:
-    """One product of the chain rule: ∂out/∂via · ∂via/∂node."""
-
-    via: str
-    adjoint: Value
-    partial: Value
-    value: Value
-
-
-@dataclass(frozen=True)
-class Adjoint:
-    """The adjoint ∂out/∂node: the sum of the node's chain-rule terms.
-
-    Attributes:
-        node: the graph node id.
-        name: the node's name.
-        terms: one per user of the node (in the order the reverse pass adds them).
-        value: the adjoint's value (None without a point).
-        seed: True for the output itself (∂out/∂out = 1).
-    """
-
-    node: int
-    name: str
-    terms: tuple[Term, ...]
-    value: Value
-    seed: bool = False
-
-
-@dataclass(frozen=True)
-class GradientEntry:
-    """One component of the gradient, with its finite-difference check."""
-
-    name: str
-    value: Value
-    finite_difference: Value = None
-
-    @property
-    def difference(self) -> float | None:
-        """value - finite difference, or None when either is missing."""
-        if not isinstance(self.value, float) or not isinstance(self.finite_difference, float):
-            return None
-        return self.value - self.finite_difference
-
-
-@dataclass(frozen=True)
-class TorchCheck:
-    """The same computation run through PyTorch autograd in float64."""
-
-    version: str
-    value: float
-    gradient: tuple[float, ...]
-
-
-@dataclass
-class Trace:
-    """A worked example of backpropagation for one output of an expression.
-
-    Attributes:
-        expression: the source text.
-        output: the name of the explained output.
-        outputs: the names of all outputs of the expression.
-        inputs: all input names, in parameter order.
-        wrt: the inputs differentiated, in order (the gradient's order).
-        point: input name -> value, or None (formulas only).
-        value: the output's value (None without a point).
-        forward: the forward pass: inputs first (in order), then each op node in id order.
-        edges: the local partials of every differentiated edge, in forward order.
-        backward: the adjoints, from the output back to the inputs.
-        gradient: ∂output/∂w for each w in `wrt`, with finite differences.
-        torch: the PyTorch check, when asked for.
-        graph: the graph (it holds the partial nodes the rules built too).
-        names: node id -> name, for every node of the trace.
-    """
-
-    expression: str
-    output: str
-    outputs: tuple[str, ...]
-    inputs: tuple[str, ...]
-    wrt: tuple[str, ...]
-    point: dict[str, float] | None
-    value: Value
-    forward: list[Step]
-    edges: list[Edge]
-    backward: list[Adjoint]
-    gradient: list[GradientEntry]
-    torch: TorchCheck | None = None
-    graph: Graph = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
-    output_node: int = field(default=-1, repr=False)
-    names: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
-
-    @property
-    def grad(self) -> tuple[Value, ...]:
-        """The gradient values, in `wrt` order."""
-        return tuple(e.value for e in self.gradient)
-
-    def adjoint(self, name: str) -> Value:
-        """The value of ∂output/∂name (0.0 for a differentiated input with no path)."""
-        for a in self.backward:
-            if a.name == name:
-                return a.value
-        raise KeyError(name)
-
-    def step(self, name: str) -> Step:
-        """The forward step of the node called `name`."""
-        for s in self.forward:
-            if s.name == name:
-                return s
-        raise KeyError(name)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data (lists, dicts, numbers, strings) for JSON; see `symback.report`."""
-        from .report import trace_dict
-        return trace_dict(self)
-
-
-# --- building the trace ---------------------------------------------------------------------
-
-def explain(expr: str | Expression, at: Mapping[str, float] | Sequence[float] | None = None,
+def explain(expr: str | Expression,
+            at: Mapping[str, float] | Sequence[float] | str | None = None,
             *, wrt: Sequence[str] | str | None = None, output: str | int | None = None,
+            check: str | None = "fd", check_limit: int = 0,
             finite_differences: bool = True, torch: bool = False,
-            max_chars: int | None = api.DEFAULT_MAX_CHARS,
-            max_nodes: int | None = api.DEFAULT_MAX_NODES) -> Trace:
+            max_chars: int | None = DEFAULT_MAX_CHARS,
+            max_nodes: int | None = DEFAULT_MAX_NODES) -> Trace:
     """Explain backpropagation through an expression, step by step.
 
     Args:
         expr: the expression text (as for `symback.compile`), or a parsed `Expression`.
-        at: the point: a mapping input name -> number, or numbers in input order. Default:
-            the text's `# point:` line, else no point (formulas only, no numbers).
+        at: the point: a mapping input name -> number, numbers in input order, or a string
+            of `NAME=VALUE` items ("x=1 y=2" or "x=1,y=2"). Default: the text's `# point:`
+            line, else no point (formulas only, no numbers).
         wrt: the inputs to differentiate, in order (default: every input).
         output: for several outputs, which one to explain (name or index; default the first).
-        finite_differences: add a central finite-difference check to the gradient.
-        torch: also run the expression through PyTorch autograd (`Trace.torch`).
+        check: how the gradient is checked: "fd" (central finite differences, the default),
+            "torch" (finite differences and PyTorch autograd, `Trace.torch`), "none" or None.
+        check_limit: with N > 0, finite differences only for the first and last gradient
+            entries a report with `limit=N` shows (the same head and tail); 0: all.
+        finite_differences: False is `check="none"` (kept for older callers).
+        torch: True is `check="torch"` (kept for older callers).
         max_chars, max_nodes: size limits, as for `symback.compile`.
 
     Returns:
@@ -238,92 +73,45 @@ def explain(expr: str | Expression, at: Mapping[str, float] | Sequence[float] | 
 
     Raises:
         ParseError, LimitError: as `symback.compile`.
-        ArgumentError: a bad point (unknown or missing input, not a number), `wrt` or
-            `output`, or `torch=True` without PyTorch installed.
+        ArgumentError: a bad point (unknown or missing input, not a number), `wrt`, `output`
+            or `check`, or the torch check without PyTorch installed.
         DomainError: an op on the active path is undefined at the point (`log(-1)`).
     """
+    check = "none" if check is None else check
+    if check not in CHECKS:
+        raise ArgumentError(f"unknown check {check!r} (choose from {', '.join(CHECKS)})")
+    use_torch = torch or check == "torch"
+    use_fd = finite_differences and check != "none"
     expression, wrt_names = prepare(expr, wrt, max_chars=max_chars, max_nodes=max_nodes)
     if at is None and isinstance(expression.text, str):
-        at = point_from_text(expression.text, expression.inputs)
-    point = resolve_point(expression, at) if at is not None else None
-    if torch:
+        at = source.point_directive(expression.text, expression.inputs)
+    point = source.resolve_point(expression.inputs, at) if at is not None else None
+    if use_torch:
         from .torch_check import require_torch
         require_torch()
     trace = _Builder(expression, wrt_names, point, _choose_output(expression, output)).build(
-        finite_differences)
-    if torch and point is not None:
+        use_fd, check_limit)
+    if use_torch and point is not None:
         from .torch_check import torch_check
         trace.torch = torch_check(trace)
     return trace
 
 
 def prepare(expr: str | Expression, wrt: Sequence[str] | str | None = None, *,
-            max_chars: int | None = api.DEFAULT_MAX_CHARS,
-            max_nodes: int | None = api.DEFAULT_MAX_NODES) -> tuple[Expression, list[str]]:
+            max_chars: int | None = DEFAULT_MAX_CHARS,
+            max_nodes: int | None = DEFAULT_MAX_NODES) -> tuple[Expression, list[str]]:
     """Parse as `symback.compile` does: (expression, the inputs to differentiate).
 
     `wrt` (or else the text's `# vars:` line) gives the input order; the differentiated
     inputs are `wrt`, or every input.
     """
     if isinstance(expr, Expression):
-        names = api._input_names(wrt, "wrt") if wrt is not None else list(expr.inputs)
+        names = source.input_names(wrt, "wrt") if wrt is not None else list(expr.inputs)
         return expr, names
-    declared = api._input_names(wrt, "wrt") if wrt is not None else api._declared(expr)
-    expression = api._parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes)
+    declared = source.input_names(wrt, "wrt") if wrt is not None \
+        else source.declared_inputs(expr)
+    expression = parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes)
     return expression, (declared if wrt is not None else list(expression.inputs))
-
-
-def point_from_text(text: str, inputs: Sequence[str]) -> dict[str, float] | None:
-    """The `# point:` line of an .expr text as name -> value (inputs in order), or None.
-
-    Raises:
-        ArgumentError: the line holds something other than numbers, or too few/many.
-    """
-    line = directives(text).get("point")
-    if line is None:
-        return None
-    try:
-        values = [float(v) for v in line.replace(",", " ").split()]
-    except ValueError:
-        raise ArgumentError("the '# point:' line must hold numbers") from None
-    if len(values) != len(inputs):
-        raise ArgumentError(f"'# point:' has {len(values)} numbers for {len(inputs)} inputs "
-                            f"({', '.join(inputs)})")
-    return dict(zip(inputs, values))
-
-
-def resolve_point(expression: Expression,
-                  at: Mapping[str, float] | Sequence[float]) -> dict[str, float]:
-    """Check a point against the expression's inputs: every input once, numbers only.
-
-    Raises:
-        ArgumentError: an unknown input, a missing one, or a value that is not a number.
-    """
-    inputs = list(expression.inputs)
-    if not isinstance(at, Mapping):
-        values = list(at)
-        if len(values) != len(inputs):
-            raise ArgumentError(f"the point has {len(values)} values for {len(inputs)} inputs "
-                                f"({', '.join(inputs) or 'none'})")
-        at = dict(zip(inputs, values))
-    point: dict[str, float] = {}
-    for name, value in at.items():
-        if name not in inputs:
-            known = ", ".join(inputs) or "none"
-            raise ArgumentError(f"--at: {name!r} is not an input of the expression "
-                                f"(inputs: {known})")
-        try:
-            if isinstance(value, bool):
-                raise TypeError
-            point[name] = float(value)
-        except (TypeError, ValueError):
-            raise ArgumentError(f"--at: the value of {name!r} is not a number: "
-                                f"{value!r}") from None
-    missing = [n for n in inputs if n not in point]
-    if missing:
-        raise ArgumentError(f"--at: no value for {', '.join(repr(n) for n in missing)} "
-                            f"(give {' '.join(n + '=VALUE' for n in missing)})")
-    return {n: point[n] for n in inputs}
 
 
 def _choose_output(expression: Expression, output: str | int | None) -> int:
@@ -363,10 +151,12 @@ class _Builder:
 
     # -- the steps -------------------------------------------------------------------------------
 
-    def build(self, finite_differences: bool) -> Trace:
+    def build(self, finite_differences: bool, check_limit: int = 0) -> Trace:
+        """The trace; finite differences (if asked) for the gradient entries a report
+        with `limit=check_limit` shows (0: all)."""
         g, out, ex = self.g, self.out, self.ex
         live = [i for i in g.live([out])]
-        names = _names(g, ex, out, live, ex.output_names[self.which])
+        names = node_names(g, ex.inputs, ex.bindings, out, live, ex.output_names[self.which])
         self.evaluate()
         taken = self.taken_flags(live)
         self.check_forward(live, taken, names)
@@ -386,7 +176,10 @@ class _Builder:
         edges = self.edges(partials, taken, names)
         backward, adj = self.backward(partials, taken, active, names)
         grads = []
-        fds = self.finite_differences() if finite_differences and self.point else {}
+        fds: dict[str, float] = {}
+        if finite_differences and self.point:
+            head, tail, _ = head_and_tail(self.wrt, check_limit)
+            fds = self.finite_differences(head + tail)
         for name, w in zip(self.wrt, self.wrt_nodes):
             value: Value = None
             if self.point is not None:
@@ -441,21 +234,12 @@ class _Builder:
         for i in live:
             if not taken[i] or not active[i]:
                 continue
-            rules = OPS[g.ops[i]].partials
             args = g.args[i]
-            handles: list[Node] | None = None
             found = []
-            for k, arg in enumerate(args):
-                if not active[arg] or rules[k] is None:
-                    continue
-                if handles is None:
-                    handles = [Node(g, i)] + [Node(g, x) for x in args]
-                made = rules[k](*handles)
-                node = made.id if isinstance(made, Node) else g.const(float(made))
+            for k, _, node in local_partials(g, i, active):
                 edge_taken = True
                 if g.ops[i] == "where" and self.point is not None:
-                    cond = self.vals[args[0]]
-                    edge_taken = (k == 1) == bool(cond)
+                    edge_taken = (k == 1) == bool(self.vals[args[0]])
                 found.append((k, node, edge_taken))
             if found:
                 result[i] = found
@@ -536,12 +320,12 @@ class _Builder:
             rows.append(Adjoint(w, name, tuple(terms.pop(w, ())), value, seed=w == out))
         return rows, adj
 
-    def finite_differences(self) -> dict[str, float]:
-        """Central differences of the output for each differentiated input (nan if the
-        output is undefined on either side)."""
+    def finite_differences(self, wrt: list[str]) -> dict[str, float]:
+        """Central differences of the output for each input in `wrt` (nan if the output is
+        undefined on either side)."""
         g, out, point = self.g, self.out, dict(self.point or {})
         result = {}
-        for name in self.wrt:
+        for name in wrt:
             x = point[name]
             h = _FD_STEP * max(1.0, abs(x))
             point[name] = x + h
@@ -554,6 +338,7 @@ class _Builder:
             else:
                 result[name] = math.nan
         return result
+
 
 
 # --- numeric evaluation (the table's eval functions, lazy `where`) ----------------------------
@@ -575,147 +360,5 @@ def _root_error(g: Graph, node: int, vals: list[Value]) -> int:
         node = nxt
 
 
-def _short(v: Value) -> str:
-    if v is None:
-        return "undefined"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return _const_text(v)
-
-
-# --- names and formulas ------------------------------------------------------------------------
-
-def _names(g: Graph, ex: Expression, out: int, live: list[int], label: str) -> dict[int, str]:
-    """Inputs and user-named nodes keep their names, an unnamed output takes the output's
-    label (`f`), other nodes get `t1, t2, ...` in id order, skipping names already used."""
-    names: dict[int, str] = {}
-    used = set(ex.inputs) | set(ex.bindings) | set(g.names.values())
-    for name in ex.inputs:
-        node = g.lookup_var(name)
-        if node is not None:
-            names[node] = name
-    for i in live:
-        if i in g.names:
-            names[i] = g.names[i]
-    if out not in names and g.ops[out] != "const":
-        name = label
-        while name in used:
-            name += "_"
-        used.add(name)
-        names[out] = name
-    counter = 0
-    for i in live:
-        if i not in names:
-            counter += 1
-            while f"t{counter}" in used:
-                counter += 1
-            names[i] = f"t{counter}"
-    return names
-
-
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-# How each op reads: (format over operand texts, precedence, operand precedences). Function
-# ops not listed read `name(a, b)`. Precedence: 0 comparison, 1 sum, 2 product, 3 unary minus,
-# 4 power, 6 atom.
-_SPELLING: dict[str, tuple[str, int, tuple[int, ...]]] = {
-    "add": ("{0} + {1}", 1, (1, 1)),
-    "sub": ("{0} - {1}", 1, (1, 2)),
-    "mul": ("{0} · {1}", 2, (2, 2)),
-    "div": ("{0} / {1}", 2, (2, 3)),
-    "pow": ("{0}**{1}", 4, (5, 4)),
-    "neg": ("-{0}", 3, (3,)),
-    "lt": ("{0} < {1}", 0, (1, 1)),
-    "le": ("{0} ≤ {1}", 0, (1, 1)),
-    "gt": ("{0} > {1}", 0, (1, 1)),
-    "ge": ("{0} ≥ {1}", 0, (1, 1)),
-    "eq": ("{0} == {1}", 0, (1, 1)),
-    "ne": ("{0} ≠ {1}", 0, (1, 1)),
-}
-_ATOM = 6
-
-
-def _const_text(v: Any) -> str:
-    """A constant as a reader writes it: 2, 0.5, -3, π, e."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    v = float(v)
-    if v == math.pi:
-        return "π"
-    if v == math.e:
-        return "e"
-    if v == -math.pi:
-        return "-π"
-    if math.isfinite(v) and v == int(v) and abs(v) < 1e16:
-        return "-0" if math.copysign(1.0, v) < 0 and v == 0 else str(int(v))
-    return repr(v)
-
-
-def _leaf(g: Graph, node: int, names: Mapping[int, str]) -> tuple[str, int] | None:
-    """The text and precedence of a node printed by name or as a constant, else None."""
-    if node in names:
-        return names[node], _ATOM
-    if g.ops[node] == "const":
-        text = _const_text(g.values[node])
-        return text, 3 if text.startswith("-") else _ATOM
-    if g.ops[node] == "var":
-        return g.values[node], _ATOM
-    return None
-
-
-def _apply_spelling(g: Graph, node: int, operands: list[tuple[str, int]]) -> tuple[str, int]:
-    """One op over already printed operands, with parentheses where precedence needs them."""
-    op = g.ops[node]
-    if op == "powi":
-        base, prec = operands[0]
-        if prec < _ATOM:
-            base = f"({base})"
-        exponent = _const_text(g.values[g.args[node][1]]) if g.ops[g.args[node][1]] == "const" \
-            else operands[1][0]
-        return base + exponent.translate(_SUPERSCRIPT), 4
-    spelling = _SPELLING.get(op)
-    if spelling is None:
-        return f"{op}({', '.join(t for t, _ in operands)})", _ATOM
-    fmt, prec, needs = spelling
-    texts = [t if p >= need else f"({t})" for (t, p), need in zip(operands, needs)]
-    return fmt.format(*texts), prec
-
-
-def _rhs(g: Graph, node: int, names: Mapping[int, str]) -> str:
-    """The right-hand side of a forward equation: one op over named operands."""
-    operands = []
-    for a in g.args[node]:
-        leaf = _leaf(g, a, names)
-        operands.append(leaf if leaf is not None else (f"t{a}", _ATOM))
-    return _apply_spelling(g, node, operands)[0]
-
-
-def _formula(g: Graph, node: int, names: Mapping[int, str]) -> str:
-    """A node as an inline formula: named nodes and constants as leaves, nodes the rules
-    built printed out, without recursion (an explicit post-order stack)."""
-    done: dict[int, tuple[str, int]] = {}
-    stack = [node]
-    while stack:
-        n = stack[-1]
-        if n in done:
-            stack.pop()
-            continue
-        leaf = _leaf(g, n, names)
-        if leaf is not None:
-            done[n] = leaf
-            stack.pop()
-            continue
-        todo = [a for a in g.args[n] if a not in done]
-        if todo:
-            stack.extend(reversed(todo))
-            continue
-        stack.pop()
-        text, prec = _apply_spelling(g, n, [done[a] for a in g.args[n]])
-        if len(text) > MAX_FORMULA_CHARS:
-            text, prec = text[:MAX_FORMULA_CHARS - 1] + "…", _ATOM
-        done[n] = (text, prec)
-    return done[node][0]
-
-
-__all__ = ["Adjoint", "DomainError", "Edge", "GradientEntry", "Step", "Term", "Trace",
-           "TorchCheck", "explain", "point_from_text", "prepare", "resolve_point"]
+__all__ = ["CHECKS", "Adjoint", "DomainError", "Edge", "GradientEntry", "Step", "Term", "Trace",
+           "TorchCheck", "explain", "prepare"]

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .graph import Graph, Node
-from .ops import OPS
-from .reverse import times
+from .graph import Graph
+from .reverse import local_partials, times
 
 
 @dataclass
@@ -58,35 +57,31 @@ def jvp(g: Graph, outputs: list[int], tangents: dict[int, int]) -> Tangent:
     seeds = list(tan)
     active = g.depends_on(seeds, top)
     needed = _ancestors(g, outputs, top)
+    has_tangent = bytearray(top + 1)           # flags by node id: i in tan
+    for seed in seeds:
+        if seed <= top:
+            has_tangent[seed] = 1
     for i in range(min(seeds), top + 1):
         if i in tan or not (active[i] and needed[i]):
             continue
         op = g.ops[i]
         if op in ("var", "const"):
             continue
-        t = _tangent_of(g, i, tan)
+        t = _tangent_of(g, i, tan, has_tangent)
         if t is not None:
             tan[i] = t
+            has_tangent[i] = 1
             if i in g.names:
                 named.setdefault(g.names[i], t)
     return Tangent([tan.get(o, zero) if o <= top else zero for o in outputs], named)
 
 
-def _tangent_of(g: Graph, node: int, tan: dict[int, int]) -> int | None:
+def _tangent_of(g: Graph, node: int, tan: dict[int, int],
+                has_tangent: bytearray) -> int | None:
     """sum_k tangent[arg_k] * partial_k for one op node; None for an exact zero."""
-    rules = OPS[g.ops[node]].partials
-    args = g.args[node]
-    handles: list[Node] | None = None
     acc: int | None = None
-    for k, arg in enumerate(args):
-        t = tan.get(arg)
-        if t is None or rules[k] is None:
-            continue
-        if handles is None:
-            handles = [Node(g, node)] + [Node(g, x) for x in args]
-        partial = rules[k](*handles)
-        p = partial.id if isinstance(partial, Node) else g.const(float(partial))
-        term = times(g, t, p)
+    for _, arg, p in local_partials(g, node, has_tangent):
+        term = times(g, tan[arg], p)
         if term is None:
             continue
         acc = term if acc is None else g.apply("add", acc, term)

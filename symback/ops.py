@@ -27,10 +27,13 @@ table-driven tests read this table and nothing else.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 Rule = Callable[..., Any]
+
+# The precedence of an atom (a name, a number, a function call) in `Op.display`.
+ATOM = 6
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,13 @@ class Op:
         keeps_int: True if the python spelling gives an int when its real operands are ints
             (`x + y`), so the python backend converts such results to float.
         note: the convention at kinks, ties and singular points, for the docs.
+        display: how `explain` writes the op for people: (format over operand texts,
+            precedence of the result, least precedence each operand needs before it is
+            parenthesised). Precedences: 0 comparison, 1 sum, 2 product, 3 unary minus,
+            4 power, 6 atom. `{k:sup}` writes operand k in superscript digits (`x²`).
+            Filled from `_DISPLAY` below; a function reads `name(a, b)`.
+        torch: the PyTorch twin, `(torch_module, *operand_tensors) -> tensor`, used by the
+            `explain --check torch` cross-check. Filled from `_TORCH` below.
     """
 
     name: str
@@ -73,6 +83,8 @@ class Op:
     int_operands: tuple[int, ...] = ()
     keeps_int: bool = False
     note: str = ""
+    display: tuple[str, int, tuple[int, ...]] = ("", ATOM, ())
+    torch: Callable[..., Any] | None = None
 
     def operand_kind(self, k: int) -> str:
         return self.operand_kinds[k] if self.operand_kinds else "real"
@@ -517,7 +529,81 @@ _TABLE: list[Op] = [
     _cmp("ne", "!=", lambda a, b: a != b, "Ne"),
 ]
 
-OPS: dict[str, Op] = {op.name: op for op in _TABLE}
+# How `explain` writes each infix op (see `Op.display`); every other op reads `name(a, b)`.
+_DISPLAY: dict[str, tuple[str, int, tuple[int, ...]]] = {
+    "add":  ("{0} + {1}",  1, (1, 1)),
+    "sub":  ("{0} - {1}",  1, (1, 2)),
+    "mul":  ("{0} · {1}",  2, (2, 2)),
+    "div":  ("{0} / {1}",  2, (2, 3)),
+    "pow":  ("{0}**{1}",   4, (5, 4)),
+    "powi": ("{0}{1:sup}", 4, (ATOM, 0)),
+    "neg":  ("-{0}",       3, (3,)),
+    "lt":   ("{0} < {1}",  0, (1, 1)),
+    "le":   ("{0} ≤ {1}",  0, (1, 1)),
+    "gt":   ("{0} > {1}",  0, (1, 1)),
+    "ge":   ("{0} ≥ {1}",  0, (1, 1)),
+    "eq":   ("{0} == {1}", 0, (1, 1)),
+    "ne":   ("{0} ≠ {1}",  0, (1, 1)),
+}
+
+# The PyTorch twin of each op (see `Op.torch`): (torch, *operand tensors) -> tensor.
+_TORCH: dict[str, Callable[..., Any]] = {
+    "add":      lambda t, a, b: a + b,
+    "sub":      lambda t, a, b: a - b,
+    "mul":      lambda t, a, b: a * b,
+    "div":      lambda t, a, b: a / b,
+    "pow":      lambda t, a, b: t.pow(a, b),
+    "powi":     lambda t, a, n: t.pow(a, n),
+    "neg":      lambda t, a: -a,
+    "exp":      lambda t, a: t.exp(a),
+    "expm1":    lambda t, a: t.expm1(a),
+    "log":      lambda t, a: t.log(a),
+    "log1p":    lambda t, a: t.log1p(a),
+    "log2":     lambda t, a: t.log2(a),
+    "log10":    lambda t, a: t.log10(a),
+    "sqrt":     lambda t, a: t.sqrt(a),
+    "cbrt":     lambda t, a: t.sign(a) * t.abs(a).pow(1.0 / 3.0),   # torch has no cbrt
+    "sin":      lambda t, a: t.sin(a),
+    "cos":      lambda t, a: t.cos(a),
+    "tan":      lambda t, a: t.tan(a),
+    "asin":     lambda t, a: t.asin(a),
+    "acos":     lambda t, a: t.acos(a),
+    "atan":     lambda t, a: t.atan(a),
+    "sinh":     lambda t, a: t.sinh(a),
+    "cosh":     lambda t, a: t.cosh(a),
+    "tanh":     lambda t, a: t.tanh(a),
+    "asinh":    lambda t, a: t.asinh(a),
+    "acosh":    lambda t, a: t.acosh(a),
+    "atanh":    lambda t, a: t.atanh(a),
+    "erf":      lambda t, a: t.special.erf(a),
+    "erfc":     lambda t, a: t.special.erfc(a),
+    "sigmoid":  lambda t, a: t.sigmoid(a),
+    "softplus": lambda t, a: t.logaddexp(t.zeros_like(a), a),
+    "abs":      lambda t, a: t.abs(a),
+    "sign":     lambda t, a: t.sign(a),
+    "atan2":    lambda t, y, x: t.atan2(y, x),
+    "hypot":    lambda t, a, b: t.hypot(a, b),
+    "min":      lambda t, a, b: t.minimum(a, b),
+    "max":      lambda t, a, b: t.maximum(a, b),
+    "where":    lambda t, c, a, b: t.where(c, a, b),
+    "lt":       lambda t, a, b: t.lt(a, b),
+    "le":       lambda t, a, b: t.le(a, b),
+    "gt":       lambda t, a, b: t.gt(a, b),
+    "ge":       lambda t, a, b: t.ge(a, b),
+    "eq":       lambda t, a, b: t.eq(a, b),
+    "ne":       lambda t, a, b: t.ne(a, b),
+}
+
+
+def _with_side_facts(op: Op) -> Op:
+    """The record with its `display` and `torch` facts filled in (tests check that every
+    op has both)."""
+    call = f"{op.name}({', '.join(f'{{{k}}}' for k in range(op.arity))})"
+    display = _DISPLAY.get(op.name, (call, ATOM, (0,) * op.arity))
+    return replace(op, display=display, torch=_TORCH.get(op.name))
+
+
+OPS: dict[str, Op] = {op.name: _with_side_facts(op) for op in _TABLE}
 
 # Names the input language accepts as function calls, and the op each one builds. `pow(a, b)`
 # is `a ** b`; `min` and `max` take two or more arguments (folded left to right).

@@ -567,23 +567,3 @@ def parse(text: str, inputs: list[str] | None = None, *,
                                   max_chars, cls=LimitError)
     return _Parser(text, inputs, max_nodes).parse()
 
-
-_DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(vars|point|name|description)[ \t]*:(.*)$", re.M)
-
-
-def directive_error(text: str, key: str, message: str) -> ParseError:
-    """A `ParseError` located at the first `# key:` line of `text` (or at 1:1)."""
-    offset = 0
-    for m in _DIRECTIVE.finditer(text):
-        if m.group(1) == key:
-            offset = m.start(2)
-            break
-    return _Source(text).error(message, offset)
-
-
-def directives(text: str) -> dict[str, str]:
-    """The `# vars: ...`, `# point: ...`, `# name: ...` comment lines of an .expr text."""
-    found: dict[str, str] = {}
-    for m in _DIRECTIVE.finditer(text):
-        found.setdefault(m.group(1), m.group(2).strip())
-    return found

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Callable
+from typing import Callable
 
-from .explain import Adjoint, Trace, Value
+from .trace import Adjoint, Trace, Value, head_and_tail, trace_dict
 
 DEFAULT_LIMIT = 40        # rows per table in text and markdown
 DEFAULT_DIGITS = 6
@@ -183,15 +183,6 @@ def _minus(a: Value, b: Value) -> float | None:
     return a - b
 
 
-def _cut(rows: list[Any], limit: int) -> tuple[list[Any], list[Any], int]:
-    """(head, tail, number cut): at most `limit` rows in all (0: no limit)."""
-    if limit <= 0 or len(rows) <= limit:
-        return rows, [], 0
-    head = (limit + 1) // 2
-    tail = limit - head
-    return rows[:head], rows[len(rows) - tail:] if tail else [], len(rows) - limit
-
-
 def _cut_note(n: int, what: str) -> str:
     return f"⋮  {n:,} {what} not shown (--limit N shows more, --limit 0 all)"
 
@@ -200,7 +191,7 @@ def _cut_note(n: int, what: str) -> str:
 
 def _text_table(headers: list[str], rows: list[list[str]], limit: int, what: str,
                 right: tuple[int, ...] = ()) -> list[str]:
-    head, tail, cut = _cut(rows, limit)
+    head, tail, cut = head_and_tail(rows, limit)
     shown = head + tail
     keep = [k for k in range(len(headers)) if any(r[k] for r in shown)
             or (headers[k] and not shown)]
@@ -225,7 +216,7 @@ def _header(trace: Trace, digits: int) -> list[str]:
     lines = [f"Backpropagation through {trace.output}({ins})"]
     if len(trace.outputs) > 1:
         lines.append(f"(the expression has outputs {', '.join(trace.outputs)}; this is "
-                     f"{trace.output}; choose another with --output)")
+                     f"{trace.output}; choose another with --which)")
     if trace.point is None:
         lines.append("No point given (--at x=1 y=2 ...): formulas only.")
     else:
@@ -251,7 +242,7 @@ def format_text(trace: Trace, *, limit: int = DEFAULT_LIMIT,
     out += ["", f"3. Backward pass: ∂{trace.output}/∂node = sum over its users u of "
                 f"∂{trace.output}/∂u · ∂u/∂node"]
     chains = [_chain(trace, a, digits) for a in trace.backward]
-    head, tail, cut = _cut(chains, limit)
+    head, tail, cut = head_and_tail(chains, limit)
     width = max((len(c[0]) for c in head + tail), default=0)
     for k, c in enumerate(head + tail):
         if cut and k == len(head):
@@ -261,7 +252,9 @@ def format_text(trace: Trace, *, limit: int = DEFAULT_LIMIT,
     if not chains:
         out.append("  (no adjoints: the output does not depend on the differentiated inputs)")
     if trace.gradient and trace.point is not None:
-        out += ["", "4. Gradient, checked against central finite differences"]
+        checked = any(g.finite_difference is not None for g in trace.gradient)
+        out += ["", "4. Gradient, checked against central finite differences" if checked
+                else "4. Gradient"]
         out += _text_table(["", "value", "finite diff.", "difference", "check"],
                            _gradient_rows(trace, digits), limit, "inputs", right=(1, 2, 3))
     if trace.torch is not None:
@@ -282,7 +275,7 @@ def _md_cell(text: str) -> str:
 
 
 def _md_table(headers: list[str], rows: list[list[str]], limit: int, what: str) -> list[str]:
-    head, tail, cut = _cut(rows, limit)
+    head, tail, cut = head_and_tail(rows, limit)
     shown = head + tail
     keep = [k for k in range(len(headers)) if headers[k] or any(r[k] for r in shown)]
     lines = ["| " + " | ".join(headers[k] for k in keep) + " |",
@@ -321,55 +314,6 @@ def format_markdown(trace: Trace, *, limit: int = DEFAULT_LIMIT,
 
 
 # --- json ------------------------------------------------------------------------------------
-
-def _json_value(v: Value) -> Any:
-    if isinstance(v, float) and not math.isfinite(v):
-        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
-    return v
-
-
-def trace_dict(trace: Trace, limit: int = 0) -> dict[str, Any]:
-    """The trace as plain data; with `limit`, each list keeps its head and tail and the
-    number of items cut is given under "cut"."""
-    j = _json_value
-    cut: dict[str, int] = {}
-
-    def listed(name: str, items: list[Any], item: Callable[[Any], dict[str, Any]]) -> list:
-        head, tail, n = _cut(items, limit)
-        if n:
-            cut[name] = n
-        return [item(x) for x in head + tail]
-
-    data: dict[str, Any] = {
-        "expression": trace.expression,
-        "output": trace.output,
-        "outputs": list(trace.outputs),
-        "inputs": list(trace.inputs),
-        "wrt": list(trace.wrt),
-        "point": None if trace.point is None else {k: j(v) for k, v in trace.point.items()},
-        "value": j(trace.value),
-        "forward": listed("forward", trace.forward, lambda s: {
-            "name": s.name, "kind": s.kind, "op": s.op, "equation": s.equation,
-            "value": j(s.value), "needed": s.taken}),
-        "partials": listed("partials", trace.edges, lambda e: {
-            "node": e.node, "arg": e.arg, "label": e.label, "formula": e.formula,
-            "value": j(e.value), "taken": e.taken}),
-        "backward": listed("backward", trace.backward, lambda a: {
-            "name": a.name, "adjoint": f"∂{trace.output}/∂{a.name}", "value": j(a.value),
-            "seed": a.seed, "terms": [{"via": t.via, "adjoint": j(t.adjoint),
-                                       "partial": j(t.partial), "value": j(t.value)}
-                                      for t in a.terms]}),
-        "gradient": listed("gradient", trace.gradient, lambda g: {
-            "input": g.name, "value": j(g.value), "finite_difference": j(g.finite_difference),
-            "difference": j(g.difference)}),
-    }
-    if trace.torch is not None:
-        data["torch"] = {"version": trace.torch.version, "value": j(trace.torch.value),
-                         "gradient": {n: j(v) for n, v in zip(trace.wrt, trace.torch.gradient)}}
-    if cut:
-        data["cut"] = cut
-    return data
-
 
 def format_json(trace: Trace, *, limit: int = 0) -> str:
     """The trace as a JSON document (UTF-8 text, keys in a fixed order)."""

@@ -17,6 +17,7 @@ branch that `where` did not take contributes an exact 0 -- never `0 * inf = nan`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 from .graph import Graph, Node
 from .ops import OPS
@@ -64,15 +65,8 @@ def gradient(g: Graph, output: int, wrt: list[int]) -> Gradient:
         op = g.ops[i]
         if op in ("var", "const"):
             continue
-        rules = OPS[op].partials
-        args = g.args[i]
-        handles: list[Node] | None = None
-        for k, arg in enumerate(args):
-            if not active[arg] or rules[k] is None:
-                continue
-            if handles is None:
-                handles = [Node(g, i)] + [Node(g, x) for x in args]
-            term = times(g, a, _as_node(g, rules[k](*handles)))
+        for _, arg, partial in local_partials(g, i, active):
+            term = times(g, a, partial)
             if term is None:
                 continue
             adj[arg] = term if arg not in adj else g.apply("add", adj[arg], term)
@@ -83,8 +77,35 @@ def gradient(g: Graph, output: int, wrt: list[int]) -> Gradient:
     return Gradient(output, grads, named)
 
 
-def _as_node(g: Graph, p: object) -> int:
-    return p.id if isinstance(p, Node) else g.const(float(p))  # type: ignore[arg-type]
+def local_partials(g: Graph, node: int,
+                   active: bytearray) -> Iterator[tuple[int, int, int]]:
+    """The local partials of one op node, built by the rule table: the one rule-calling loop
+    of reverse mode, forward mode and `explain`.
+
+    Args:
+        g: the graph (it grows: the rules build their partials as its nodes).
+        node: an op node (not a `var` or `const`).
+        active: flags by node id: a derivative flows into operands whose flag is set (e.g.
+            the operand depends on the differentiated inputs).
+
+    Yields:
+        (operand position k, operand node, node of d(node)/d(operand k)) for each operand
+        that is active and has a rule, in operand order. An operand used twice (`x * x`)
+        appears once per position. Partials that fold to the constant 0 are yielded too
+        (callers decide: `times` drops them). Lazily: nodes the caller builds between two
+        items come before the next partial's nodes, so node ids (and the generated code)
+        do not depend on how the loop is written.
+    """
+    rules = OPS[g.ops[node]].partials
+    args = g.args[node]
+    handles: list[Node] | None = None
+    for k, arg in enumerate(args):
+        if not active[arg] or rules[k] is None:
+            continue
+        if handles is None:           # built once, and only when a rule runs
+            handles = [Node(g, node)] + [Node(g, x) for x in args]
+        made = rules[k](*handles)
+        yield k, arg, made.id if isinstance(made, Node) else g.const(float(made))
 
 
 def _peel(g: Graph, node: int, wraps: list[tuple[int, bool]]) -> int:

@@ -1,8 +1,8 @@
 """The PyTorch check: run the same graph through torch autograd in float64.
 
 The torch computation is built from symback's own graph, node by node in id order, with the
-torch spelling of each op taken from `TORCH` below (one entry per op of the rule table; a test
-checks that none is missing). The user's text is never evaluated.
+torch twin of each op taken from its rule-table record (`Op.torch`; a test checks that none is
+missing). The user's text is never evaluated.
 
 PyTorch and symback agree on the conventions at kinks (abs'(0) = 0, min/max ties give 0.5
 each). They differ where `where` has a branch that is not finite: torch multiplies the zero
@@ -15,55 +15,12 @@ import math
 from typing import Any, Callable
 
 from .errors import ArgumentError
-from .explain import TorchCheck, Trace
+from .ops import OPS
+from .trace import TorchCheck, Trace
 
-# op name -> (torch module, *operand tensors) -> tensor
-TORCH: dict[str, Callable[..., Any]] = {
-    "add": lambda t, a, b: a + b,
-    "sub": lambda t, a, b: a - b,
-    "mul": lambda t, a, b: a * b,
-    "div": lambda t, a, b: a / b,
-    "pow": lambda t, a, b: t.pow(a, b),
-    "powi": lambda t, a, n: t.pow(a, n),
-    "neg": lambda t, a: -a,
-    "exp": lambda t, a: t.exp(a),
-    "expm1": lambda t, a: t.expm1(a),
-    "log": lambda t, a: t.log(a),
-    "log1p": lambda t, a: t.log1p(a),
-    "log2": lambda t, a: t.log2(a),
-    "log10": lambda t, a: t.log10(a),
-    "sqrt": lambda t, a: t.sqrt(a),
-    "cbrt": lambda t, a: t.sign(a) * t.abs(a).pow(1.0 / 3.0),   # torch has no cbrt
-    "sin": lambda t, a: t.sin(a),
-    "cos": lambda t, a: t.cos(a),
-    "tan": lambda t, a: t.tan(a),
-    "asin": lambda t, a: t.asin(a),
-    "acos": lambda t, a: t.acos(a),
-    "atan": lambda t, a: t.atan(a),
-    "sinh": lambda t, a: t.sinh(a),
-    "cosh": lambda t, a: t.cosh(a),
-    "tanh": lambda t, a: t.tanh(a),
-    "asinh": lambda t, a: t.asinh(a),
-    "acosh": lambda t, a: t.acosh(a),
-    "atanh": lambda t, a: t.atanh(a),
-    "erf": lambda t, a: t.special.erf(a),
-    "erfc": lambda t, a: t.special.erfc(a),
-    "sigmoid": lambda t, a: t.sigmoid(a),
-    "softplus": lambda t, a: t.logaddexp(t.zeros_like(a), a),
-    "abs": lambda t, a: t.abs(a),
-    "sign": lambda t, a: t.sign(a),
-    "atan2": lambda t, y, x: t.atan2(y, x),
-    "hypot": lambda t, a, b: t.hypot(a, b),
-    "min": lambda t, a, b: t.minimum(a, b),
-    "max": lambda t, a, b: t.maximum(a, b),
-    "where": lambda t, c, a, b: t.where(c, a, b),
-    "lt": lambda t, a, b: t.lt(a, b),
-    "le": lambda t, a, b: t.le(a, b),
-    "gt": lambda t, a, b: t.gt(a, b),
-    "ge": lambda t, a, b: t.ge(a, b),
-    "eq": lambda t, a, b: t.eq(a, b),
-    "ne": lambda t, a, b: t.ne(a, b),
-}
+# op name -> (torch module, *operand tensors) -> tensor: each op's `Op.torch` twin.
+TORCH: dict[str, Callable[..., Any]] = {name: op.torch for name, op in OPS.items()
+                                         if op.torch is not None}
 
 INSTALL_HINT = "pip install torch (CPU wheels: https://pytorch.org/get-started/locally/)"
 
@@ -77,7 +34,7 @@ def require_torch() -> Any:
     try:
         import torch
     except ImportError:
-        raise ArgumentError(f"--check torch needs PyTorch, which is not installed: "
+        raise ArgumentError(f"the PyTorch check needs PyTorch, which is not installed: "
                             f"{INSTALL_HINT}") from None
     return torch
 
@@ -90,7 +47,7 @@ def torch_check(trace: Trace) -> TorchCheck:
     """
     torch = require_torch()
     if trace.point is None:
-        raise ArgumentError("the PyTorch check needs a point (--at)")
+        raise ArgumentError("the PyTorch check needs a point")
     g, out = trace.graph, trace.output_node
     f64 = torch.float64
     wrt = set(trace.wrt)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import oracle
-from symback.parse import directives
+from symback.source import directives, numbers
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "generated"))
@@ -56,8 +56,7 @@ def test_generated_module_values_match_sympy(example):
     info = symback.parse(text)
     module = _load(ROOT / "generated" / example["out"])
     names = list(module.INPUTS)
-    point_line = directives(text)["point"]
-    point = [float(v) for v in point_line.split()]
+    point = numbers(directives(text)["point"], "# point")
     exact = [oracle.gradient(e, names, dict(zip(names, point)))
              for e in oracle.to_sympy(text, names)]
     assert len(exact) == len(info.outputs)
