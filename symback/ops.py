@@ -7,7 +7,7 @@ sympy twin (the test oracle), where the tests sample it, and what it does at kin
 Local partials are written with the graph's own constructors, so `cos(x)` inside the rule for
 `sin` *is* the user's `cos(x)` node when there is one. A rule receives `(out, *args)` as graph
 nodes and may use `out`, the node's own output, to reuse forward values (exp: `out`,
-tanh: `1 - out*out`, sqrt: `0.5 / out`). A rule returns a node or a number; `None` in the
+sigmoid: `out * sigmoid(-x)`, sqrt: `0.5 / out`). A rule returns a node or a number; `None` in the
 partials tuple means that no derivative flows through that operand (a condition, or an
 exponent that is an integer constant).
 
