@@ -186,51 +186,75 @@ def _function(g: Graph, fname: str, params: list[str], roots: list[int],
               names: dict[int, str], namer: _Namer) -> Function:
     live = g.live(roots)
     paths = _guard_paths(g, live, roots)
-    items = [(i, paths.get(i)) for i in live]
-    order = _order(g, items, {})
-    if len(order) != len(items):
-        items, copies = _split_cycles(g, items, set(order))
-        order = _order(g, items, copies)
-        if len(order) != len(items):
-            raise AssertionError(f"symback bug: {len(items) - len(order)} statements of "
-                                 f"{fname} could not be ordered under their guards")
+    items = _place(g, [(i, paths.get(i)) for i in live])
     guard_index: dict[tuple, int] = {}
     guards: list[Guard] = []
     stmts = []
-    for k in order:
-        i, alts = items[k]
+    for i, alts in items:
         stmts.append(Stmt(names[i], g.ops[i], tuple(_operand(g, a, names) for a in g.args[i]),
                           i, _guard_for(alts, guard_index, guards, names, namer)))
     return Function(fname, params, stmts, [_operand(g, r, names) for r in roots], guards)
 
 
-def _order(g: Graph, items: list[tuple[int, tuple]],
-           copies: dict[int, tuple[int, frozenset[int]]]) -> list[int]:
-    """Statement order (indices into `items`): id order, except that a guarded statement
-    waits for the conditions of its guard (a condition may have been built after a branch
-    it guards). Statements that could not be placed are left out (the caller checks).
+# Item: (node, guard alternatives, or None for a node that no taken branch needs).
+Item = tuple[int, "tuple | None"]
 
-    `copies` maps a node computed twice to (the index of its second statement, the nodes
-    that read the first one): every other reader waits for both.
+# Splitting rounds before giving up laziness for a function (see `_place`).
+_MAX_SPLITS = 16
+
+
+def _place(g: Graph, items: list[Item]) -> list[Item]:
+    """The statements of a function in an order where every guarded statement comes after
+    what it reads under its guard, and every guard's conditions after their own statements.
+
+    Id order works unless a guard reads a condition computed from the guarded node itself
+    (a `where` whose condition reads an earlier `where`, and a branch that reuses a value
+    the condition was computed from). Such a node is computed twice: first under the
+    alternatives of its guard that do not read the condition (enough to compute it), then,
+    after the condition, under those that do; the second statement assigns the same name
+    the same value. Should that not untangle a function (it has not been seen to happen),
+    its statements are all computed, in id order: correct values, without laziness.
     """
-    if not copies and all(alts == _ALWAYS for _, alts in items):
+    for _ in range(_MAX_SPLITS):
+        order = _order(g, items)
+        if len(order) == len(items):
+            return [items[k] for k in order]
+        split = _split(g, items, set(order))
+        if split is None:
+            break
+        items = split
+    return [(i, _ALWAYS) for i in sorted({i for i, _ in items})]
+
+
+def _order(g: Graph, items: list[Item]) -> list[int]:
+    """A topological order of `items` (indices), id order where free; items that could not
+    be placed (a cycle) are left out. An item waits, for each operand and each condition of
+    its guard, for the statement of that node whose guard covers the reading one's."""
+    if all(alts == _ALWAYS for _, alts in items) and len({i for i, _ in items}) == len(items):
         return list(range(len(items)))
-    first = {}
+    of_node: dict[int, list[int]] = {}
     for k, (i, _) in enumerate(items):
-        first.setdefault(i, k)
+        of_node.setdefault(i, []).append(k)
+    ops, args = g.ops, g.args
     waiting: dict[int, list[int]] = {}
     missing: list[int] = []
     for k, (i, alts) in enumerate(items):
-        deps = set()
-        for a in g.args[i]:
-            if a in first:
-                deps.add(first[a])
-                if a in copies and i not in copies[a][1]:
-                    deps.add(copies[a][0])
-        deps.update(first[c] for path in alts or () for c, _ in path if c in first)
+        deps: set[int] = set()
+        for j, a in enumerate(args[i]):
+            if a not in of_node:
+                continue
+            if alts is None:
+                deps.update(of_node[a])
+                continue
+            want = _extend(alts, (args[i][0], j == 1)) if ops[i] == "where" and j > 0 else alts
+            deps.update(_cover(items, of_node[a], want))
+        for path in alts or ():
+            for n, (c, _) in enumerate(path):
+                if c in of_node:
+                    deps.update(_cover(items, of_node[c], (path[:n],)))
         deps.discard(k)
         missing.append(len(deps))
-        for d in sorted(deps):
+        for d in deps:
             waiting.setdefault(d, []).append(k)
     ready = [(items[k][0], k) for k in range(len(items)) if missing[k] == 0]
     heapq.heapify(ready)
@@ -245,35 +269,44 @@ def _order(g: Graph, items: list[tuple[int, tuple]],
     return order
 
 
-def _split_cycles(g: Graph, items: list[tuple[int, tuple]], placed: set[int]):
-    """Break the cycles that left statements unplaced.
+def _cover(items: list[Item], candidates: list[int], want: tuple) -> set[int]:
+    """The statements (of one node) that a reader needing it under the paths `want` must
+    wait for: for each path, the first statement whose guard holds wherever the path does."""
+    found = set()
+    for path in want:
+        steps = set(path)
+        for k in candidates:
+            alts = items[k][1]
+            if alts is not None and any(set(p) <= steps for p in alts):
+                found.add(k)
+                break
+        else:                               # not covered by one statement: wait for all
+            found.update(candidates)
+    return found
 
-    A node needed to compute a `where` condition c, and also needed under a guard that
-    reads c (a `where` whose condition reads an earlier `where`), cannot be computed once:
-    it is computed first under the guards that do not read c (enough for c), and again,
-    after c, under those that do. Returns the new items and the copies for `_order`.
-    """
-    items = list(items)
-    copies: dict[int, tuple[int, frozenset[int]]] = {}
-    for k in range(len(items)):
-        i, alts = items[k]
+
+def _split(g: Graph, items: list[Item], placed: set[int]) -> list[Item] | None:
+    """Split every unplaced statement whose guard reads conditions computed from its own
+    node: its guard's paths are grouped by the last such condition they read (none, the
+    first, the second, ...), one statement per group, each placed after its condition.
+    None if no statement can be split."""
+    out = list(items)
+    changed = False
+    for k, (i, alts) in enumerate(items):
         if k in placed or alts is None:
             continue
         conds = {c for p in alts for c, _ in p if c > i}
         bad = {c for c in conds if g.depends_on([i], c)[c]}
-        if not bad:
+        groups: dict[int, list[tuple]] = {}
+        for p in alts:
+            groups.setdefault(max((c for c, _ in p if c in bad), default=-1), []).append(p)
+        if len(groups) < 2:
             continue
-        safe = tuple(p for p in alts if not any(c in bad for c, _ in p))
-        later = tuple(p for p in alts if any(c in bad for c, _ in p))
-        if not safe:                 # cannot happen: c needs i under a guard without c
-            raise AssertionError("symback bug: a guard reads a condition that needs it")
-        readers = set()
-        for c in bad:
-            readers.update(g.live([c]))
-        items[k] = (i, safe)
-        items.append((i, later))
-        copies[i] = (len(items) - 1, frozenset(readers))
-    return items, copies
+        first, *rest = sorted(groups)
+        out[k] = (i, tuple(groups[first]))
+        out.extend((i, tuple(groups[c])) for c in rest)
+        changed = True
+    return out if changed else None
 
 
 # A node's guard is a tuple of alternative paths, each a tuple of (condition node, branch
