@@ -111,6 +111,7 @@ class _Val:
     node: int
     kind: str      # "real" or "bool"
     pos: int       # where the value's text starts, for error messages
+    name: str | None = None   # the name the user wrote, when the value is just a name
 
 
 class _Source:
@@ -279,7 +280,11 @@ class _Parser:
         return values, [self.label(v, f"f{i}") for i, v in enumerate(values)]
 
     def label(self, val: _Val, default: str) -> str:
+        """An output's label: the name the user wrote for it (an alias `phi = a; phi` is
+        `phi`, not the node's first name `a`), else the node's name, else `default`."""
         g = self.graph
+        if val.name is not None:
+            return val.name
         if g.ops[val.node] == "var":
             return g.values[val.node]
         return g.names.get(val.node, default)
@@ -510,7 +515,7 @@ class _Parser:
         self.check_name(tok)
         if name in self.bound:
             val = self.bound[name]
-            return _Val(val.node, val.kind, tok.pos)
+            return _Val(val.node, val.kind, tok.pos, name)
         if name in CONSTANTS:
             return _Val(self.const(CONSTANTS[name], tok), "real", tok.pos)
         if name in FUNCTIONS:
@@ -520,7 +525,7 @@ class _Parser:
             node = self.graph.var(name)
         except LimitError as exc:
             raise self.error(exc.message, tok, cls=LimitError) from None
-        return _Val(node, "real", tok.pos)
+        return _Val(node, "real", tok.pos, name)
 
     # --- messages --------------------------------------------------------------------------
 
