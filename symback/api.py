@@ -25,7 +25,8 @@ from typing import Any, Callable, Sequence
 
 from . import parse as _parse
 from . import derivatives, optimize, schedule
-from .errors import ArgumentError, LimitError, SymbackError
+from .calls import numbers_only
+from .errors import ArgumentError, LimitError, MissingFunctionError, SymbackError, SymbackWarning
 from .graph import DEFAULT_MAX_NODES
 from .parse import DEFAULT_MAX_CHARS, Expression, directives
 from .render import (BACKENDS, FunctionSpec, batch_result_texts, render, result_texts,
@@ -37,7 +38,7 @@ _MODULE_NAME = re.compile(r"[^A-Za-z0-9_]")
 
 def parse(expr: str, inputs: Sequence[str] | None = None, *,
           max_chars: int | None = DEFAULT_MAX_CHARS,
-          max_nodes: int | None = DEFAULT_MAX_NODES) -> Expression:
+          max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False) -> Expression:
     """Parse an expression into its computation graph (`Expression.graph`).
 
     Args:
@@ -45,13 +46,20 @@ def parse(expr: str, inputs: Sequence[str] | None = None, *,
         inputs: input names in order; defaults to the text's `# vars:` line, then to the
             order of first appearance.
         max_chars, max_nodes: size limits; None lifts a limit.
+        strict: every free name must be declared (by `inputs` or `# vars:`).
 
     Raises:
         ParseError: with the line and column of the offending text.
         LimitError: the input exceeds a limit.
+        ArgumentError: a bad `inputs`, limit or `strict`.
+
+    Warns:
+        SymbackWarning: a free name looks like a typo of a bound name or a function.
     """
+    check_options(max_chars=max_chars, max_nodes=max_nodes, strict=strict)
     declared = _input_names(inputs, "inputs") if inputs is not None else _declared(expr)
-    return _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes)
+    return _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes,
+                        strict=strict)
 
 
 def _declared(text: Any) -> list[str] | None:
@@ -70,6 +78,9 @@ def _input_names(names: Sequence[str] | str, what: str) -> list[str]:
     """Validate a list of input names (or one string of names separated by ',' or spaces)."""
     if isinstance(names, str):
         names = [n for n in re.split(r"[,\s]+", names) if n]
+    elif not isinstance(names, (list, tuple)):
+        raise ArgumentError(f"{what} must be a list of names or one string such as 'x, y', "
+                            f"not {type(names).__name__}")
     result: list[str] = []
     for n in names:
         if not isinstance(n, str) or not _IDENTIFIER.match(n) or n.startswith("__"):
@@ -115,6 +126,7 @@ class Compiled:
         self.name = name
         self.modes = dict(modes or {})
         self._module: types.ModuleType | None = None
+        self._functions: dict[str, Callable[..., Any]] = {}
 
     @property
     def module(self) -> types.ModuleType:
@@ -131,10 +143,14 @@ class Compiled:
         return self._module
 
     def _function(self, name: str) -> Callable[..., Any]:
-        fn = getattr(self.module, name, None)
+        fn = self._functions.get(name)
         if fn is None:
-            raise AttributeError(f"this module has no {name}() "
-                                 f"(it has {', '.join(self.module.__all__)})")
+            fn = getattr(self.module, name, None)
+            if fn is None:
+                raise MissingFunctionError(_missing(name, self.module.__all__))
+            if self.backend == "python":
+                fn = numbers_only(fn)
+            self._functions[name] = fn
         return fn
 
     @property
@@ -189,6 +205,17 @@ class Compiled:
                 f"({', '.join(self.inputs)}), {self.backend} backend>")
 
 
+def _missing(name: str, present: Sequence[str]) -> str:
+    """Why a compiled module has no function `name`, and how to get one."""
+    how = {"hessian": "compile with hessian=True", "hvp": "compile with hessian=True",
+           "jacobian": "it has one output: use gradient(), or give several outputs ('a, b')",
+           "value_and_jacobian": "it has one output: use value_and_grad()",
+           "gradient": "it has several outputs: use jacobian()",
+           "value_and_grad": "it has several outputs: use value_and_jacobian()"}.get(name)
+    functions = ", ".join(n for n in present if n.islower())
+    return f"this module has no {name}() ({how + '; ' if how else ''}its functions: {functions})"
+
+
 def _without_gc(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Run `fn` with the cyclic garbage collector paused.
 
@@ -212,7 +239,7 @@ def _without_gc(fn: Callable[..., Any]) -> Callable[..., Any]:
 def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
             name: str | None = None, *, backend: str = "python", hessian: bool = False,
             mode: str = "auto", max_chars: int | None = DEFAULT_MAX_CHARS,
-            max_nodes: int | None = DEFAULT_MAX_NODES) -> Compiled:
+            max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False) -> Compiled:
     """Compile an expression to a module computing its value and exact gradient.
 
     Args:
@@ -234,6 +261,8 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
             (a reverse sweep per output; reverse over reverse) or "forward" (a forward sweep
             per input; forward over reverse).
         max_chars, max_nodes: size limits of the input and the graph; None lifts them.
+        strict: every free name must be declared, by `wrt` or the `# vars:` line (both
+            together, with `wrt` first); any other name is a `ParseError`.
 
     Returns:
         A `Compiled` with `.source`, `.forward`, `.gradient`, `.value_and_grad`, `.save()`.
@@ -241,25 +270,37 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     Raises:
         ParseError: the expression is not valid (with line, column and a caret).
         LimitError: the input is larger than a limit.
-        ArgumentError: a bad `wrt`, `name`, `backend` or `mode`, or `hessian` with several
-            outputs.
+        ArgumentError: a bad `wrt`, `name`, `backend`, `mode`, limit or flag (of the wrong
+            type, an empty `wrt`), or `hessian` with several outputs.
+
+    Warns:
+        SymbackWarning: a free name looks like a typo of a bound name or a function, or a
+            `wrt` name does not occur in the expression.
     """
-    if backend not in BACKENDS:
-        raise ArgumentError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
+    check_options(backend=backend, hessian=hessian, strict=strict, max_chars=max_chars,
+                  max_nodes=max_nodes)
     derivatives.check_mode(mode)
     n_listed = None
     if not isinstance(expr, str) and isinstance(expr, (list, tuple)):
         n_listed = len(expr)
         expr = _join_outputs(expr)
     module_name = _module_name(name)
-    declared = _input_names(wrt, "wrt") if wrt is not None else _declared(expr)
-    expression = _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes)
+    wrt_list = _input_names(wrt, "wrt") if wrt is not None else None
+    if wrt_list == []:
+        raise ArgumentError("wrt is empty: name at least one input (or leave it out to "
+                            "differentiate with respect to every input)")
+    declared = wrt_list if wrt_list is not None else _declared(expr)
+    if strict and wrt_list is not None:     # parameters may come from the `# vars:` line
+        declared = wrt_list + [n for n in _declared(expr) or [] if n not in wrt_list]
+    expression = _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes,
+                              strict=strict)
+    _warn_unused(wrt_list or [], expression)
     if n_listed is not None and len(expression.outputs) != n_listed:
         raise ArgumentError(f"a list of {n_listed} expressions gave {len(expression.outputs)} "
                             "outputs: each item must be one expression")
     g = expression.graph
     inputs = expression.inputs
-    wrt_names = declared if wrt is not None else inputs
+    wrt_names = wrt_list if wrt_list is not None else inputs
     param_nodes = [g.lookup_var(n) for n in inputs]
     wrt_nodes = [g.lookup_var(n) for n in wrt_names]
     try:
@@ -289,6 +330,32 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     stats["graph_nodes"] = len(g)
     return Compiled(source, tuple(inputs), tuple(wrt_names), out_names, backend, stats,
                     expression, module_name, built.modes)
+
+
+def check_options(**options: Any) -> None:
+    """Refuse options of the wrong type with an `ArgumentError` (not a TypeError from deep
+    inside): `backend` a string, `hessian`/`strict` True or False, limits whole numbers >= 1
+    or None."""
+    for key, value in options.items():
+        if key == "backend":
+            if not isinstance(value, str) or value not in BACKENDS:
+                raise ArgumentError(f"unknown backend {value!r} "
+                                    f"(choose from {', '.join(BACKENDS)})")
+        elif key in ("hessian", "strict"):
+            if not isinstance(value, bool):
+                raise ArgumentError(f"{key} must be True or False, not {value!r}")
+        elif value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                    or value < 1):
+            raise ArgumentError(f"{key} must be a whole number >= 1 or None, not {value!r}")
+
+
+def _warn_unused(wrt: list[str], expression: Expression) -> None:
+    """A `wrt` name that does not occur gets a gradient of 0: probably a typo, so warn."""
+    missing = [n for n in wrt if n not in expression.uses]
+    if missing:
+        names = ", ".join(repr(n) for n in missing)
+        _parse.warn(SymbackWarning(f"wrt: {names} {'does' if len(missing) == 1 else 'do'} not "
+                                   "occur in the expression (the gradient is 0)"))
 
 
 def _join_outputs(items: Sequence[Any]) -> str:
