@@ -153,6 +153,16 @@ class Compiled:
             self._functions[name] = fn
         return fn
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the source, the options and the parsed expression; the module is rebuilt
+        from the source on first use after unpickling, so a `Compiled` can be sent to
+        multiprocessing and joblib workers (its functions are closures: send `f` and call
+        `f.value_and_grad` in the worker)."""
+        state = dict(self.__dict__)
+        state["_module"] = None
+        state["_functions"] = {}
+        return state
+
     @property
     def forward(self) -> Callable[..., Any]:
         """forward(*inputs) -> the value (a tuple of values for several outputs)."""
