@@ -25,8 +25,9 @@ from typing import Any, Callable, Sequence
 
 from . import parse as _parse
 from . import derivatives, optimize, schedule
-from .calls import numbers_only
-from .errors import ArgumentError, LimitError, MissingFunctionError, SymbackError, SymbackWarning
+from .calls import missing_message, numbers_only
+from .errors import (ArgumentError, LimitError, MissingFunctionError, SymbackError,
+                     SymbackWarning, warn)
 from .graph import DEFAULT_MAX_NODES
 from .parse import DEFAULT_MAX_CHARS, Expression, directives
 from .render import (BACKENDS, FunctionSpec, batch_result_texts, render, result_texts,
@@ -147,7 +148,7 @@ class Compiled:
         if fn is None:
             fn = getattr(self.module, name, None)
             if fn is None:
-                raise MissingFunctionError(_missing(name, self.module.__all__))
+                raise MissingFunctionError(missing_message(name, self.module.__all__))
             if self.backend == "python":
                 fn = numbers_only(fn)
             self._functions[name] = fn
@@ -213,17 +214,6 @@ class Compiled:
     def __repr__(self) -> str:
         return (f"<symback.Compiled {self.name}: {', '.join(self.outputs)} of "
                 f"({', '.join(self.inputs)}), {self.backend} backend>")
-
-
-def _missing(name: str, present: Sequence[str]) -> str:
-    """Why a compiled module has no function `name`, and how to get one."""
-    how = {"hessian": "compile with hessian=True", "hvp": "compile with hessian=True",
-           "jacobian": "it has one output: use gradient(), or give several outputs ('a, b')",
-           "value_and_jacobian": "it has one output: use value_and_grad()",
-           "gradient": "it has several outputs: use jacobian()",
-           "value_and_grad": "it has several outputs: use value_and_jacobian()"}.get(name)
-    functions = ", ".join(n for n in present if n.islower())
-    return f"this module has no {name}() ({how + '; ' if how else ''}its functions: {functions})"
 
 
 def _without_gc(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -364,7 +354,7 @@ def _warn_unused(wrt: list[str], expression: Expression) -> None:
     missing = [n for n in wrt if n not in expression.uses]
     if missing:
         names = ", ".join(repr(n) for n in missing)
-        _parse.warn(SymbackWarning(f"wrt: {names} {'does' if len(missing) == 1 else 'do'} not "
+        warn(SymbackWarning(f"wrt: {names} {'does' if len(missing) == 1 else 'do'} not "
                                    "occur in the expression (the gradient is 0)"))
 
 

@@ -1,5 +1,5 @@
 """The functions `Compiled` hands out, with a friendlier error for arrays on the python
-backend.
+backend, and the message for a function the module does not have.
 
 On the python backend, `Compiled.value_and_grad` wraps the module's `value_and_grad`: a call
 with an array or a list raises a `CallError` that says to use backend="numpy", instead of
@@ -12,7 +12,7 @@ The wrapper keeps the function's name, docstring and signature.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from .errors import CallError
 
@@ -40,3 +40,14 @@ def _array_hint(name: str, args: tuple[Any, ...]) -> str | None:
             return (f"{name}() of the python backend takes numbers, not {type(a).__name__} "
                     f"(argument {k + 1}): compile with backend=\"numpy\" for arrays")
     return None
+
+
+def missing_message(name: str, present: Sequence[str]) -> str:
+    """Why a compiled module has no function `name`, and how to get one."""
+    how = {"hessian": "compile with hessian=True", "hvp": "compile with hessian=True",
+           "jacobian": "it has one output: use gradient(), or give several outputs ('a, b')",
+           "value_and_jacobian": "it has one output: use value_and_grad()",
+           "gradient": "it has several outputs: use jacobian()",
+           "value_and_grad": "it has several outputs: use value_and_jacobian()"}.get(name)
+    functions = ", ".join(n for n in present if n.islower())
+    return f"this module has no {name}() ({how + '; ' if how else ''}its functions: {functions})"

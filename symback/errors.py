@@ -11,7 +11,9 @@ offending token:
 
 from __future__ import annotations
 
+import sys
 import unicodedata
+import warnings
 
 # Long source lines (a 1 MB one-line expression) are shown as a window around the caret.
 _WINDOW = 72
@@ -130,3 +132,11 @@ class SymbackWarning(_Located, UserWarning):
                  source_line: str | None = None, width: int = 1) -> None:
         self._locate(message, line, column, source_line, width)
         super().__init__(self.headline)
+
+
+def warn(warning: Warning) -> None:
+    """`warnings.warn`, attributed to the first caller outside symback (the user's line)."""
+    level, frame = 2, sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] == "symback":
+        level, frame = level + 1, frame.f_back
+    warnings.warn(warning, stacklevel=level)

@@ -20,14 +20,12 @@ from __future__ import annotations
 import difflib
 import keyword
 import re
-import sys
 import unicodedata
-import warnings
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from .errors import LimitError, ParseError, SymbackWarning
+from .errors import LimitError, ParseError, SymbackWarning, warn
 from .graph import DEFAULT_MAX_NODES, Graph
 from .ops import BINARY, CONSTANTS, FUNCTIONS, OPS, VARIADIC
 from .typos import near_misses
@@ -617,14 +615,6 @@ def parse(text: str, inputs: list[str] | None = None, *,
     expression = parser.parse()
     parser.warn_near_misses()
     return expression
-
-
-def warn(warning: Warning) -> None:
-    """`warnings.warn`, attributed to the first caller outside symback (the user's line)."""
-    level, frame = 2, sys._getframe(1)
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("symback"):
-        level, frame = level + 1, frame.f_back
-    warnings.warn(warning, stacklevel=level)
 
 
 _DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(vars|point|name|description)[ \t]*:(.*)$", re.M)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
-_BUDGET = 200_000
+_BUDGET = 20_000           # comparisons: about 0.1 s at the most
 _LONGEST = 40               # longer names are not compared
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -66,9 +66,13 @@ def near_misses(free: Sequence[str], bound: Sequence[str],
     bound name (`'loss'`) or a function (`'sigmoid'`, `'sin(x)'`), in the order of `free`."""
     found: list[tuple[str, str]] = []
     names = set(free) | set(bound)
-    others = [(b, 3) for b in bound] + [(f, 4) for f in functions]
+    others = [(other, least, _DIGITS.sub("0", other))
+              for group, least in ((bound, 3), (functions, 4)) for other in group]
     budget = _BUDGET
     for name in free:
+        budget -= len(functions)
+        if budget < 0:
+            return found
         if len(name) > _LONGEST:
             continue
         glued = _glued(name, functions, names)
@@ -76,13 +80,12 @@ def near_misses(free: Sequence[str], bound: Sequence[str],
             found.append((name, glued))
             continue
         skeleton = _DIGITS.sub("0", name)
-        for other, least in others:
+        for other, least, other_skeleton in others:
             budget -= 1
             if budget < 0:
                 return found
             edits = _allowed_edits(name, other, least)
-            if (edits and _DIGITS.sub("0", other) != skeleton
-                    and distance(name, other, edits) <= edits):
+            if edits and other_skeleton != skeleton and distance(name, other, edits) <= edits:
                 found.append((name, other))
                 break
     return found
