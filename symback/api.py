@@ -79,7 +79,7 @@ def _input_names(names: Sequence[str] | str, what: str) -> list[str]:
     """Validate a list of input names (or one string of names separated by ',' or spaces)."""
     if isinstance(names, str):
         names = [n for n in re.split(r"[,\s]+", names) if n]
-    elif not isinstance(names, (list, tuple)):
+    elif not hasattr(names, "__iter__"):
         raise ArgumentError(f"{what} must be a list of names or one string such as 'x, y', "
                             f"not {type(names).__name__}")
     result: list[str] = []

@@ -91,3 +91,8 @@ def test_python_operators_that_are_not_supported(text, message, column, width):
 
 def test_percent_in_a_comment_is_fine():
     assert symback.compile("x / 2  # 50% off").forward(3) == 1.5
+
+
+def test_wrt_takes_any_iterable_of_names():
+    assert symback.compile("x * y", wrt={"y": 0, "x": 0}.keys()).wrt == ("y", "x")
+    assert symback.compile("x * y", wrt=(n for n in "xy")).wrt == ("x", "y")
