@@ -222,6 +222,7 @@ class _Parser:
         self.bound: dict[str, _Val] = {}           # named intermediates
         self.used_inputs: dict[str, int] = {}      # input name -> first use offset
         self.declared = list(inputs or [])
+        self.declared_set = set(self.declared)
         for name in self.declared:
             self.graph.var(name)                   # declared inputs come first, in order
         self.toks = _tokens(self.src)
@@ -535,7 +536,7 @@ class _Parser:
             return _Val(self.const(CONSTANTS[name], tok), "real", tok.pos)
         if name in FUNCTIONS:
             raise self.error(f"{quote(name)} is a function; call it as {name}(...)", tok)
-        if self.strict and name not in self.declared:
+        if self.strict and name not in self.declared_set:
             raise self.error(self.undeclared(name), tok)
         self.used_inputs.setdefault(name, tok.pos)
         try:
@@ -556,7 +557,7 @@ class _Parser:
     def warn_near_misses(self) -> None:
         """Warn about each free, undeclared name that looks like a typo of a bound name or
         a function: it silently became an input."""
-        free = [n for n in self.used_inputs if n not in self.declared]
+        free = [n for n in self.used_inputs if n not in self.declared_set]
         for name, meant in near_misses(free, list(self.bound), list(FUNCTIONS)):
             what = "the function " if meant in FUNCTIONS else ""
             warning = self.error(f"{quote(name)} is not bound, so it is an input (did you mean "
