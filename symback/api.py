@@ -25,7 +25,7 @@ from typing import Any, Callable, Sequence
 
 from . import parse as _parse
 from . import derivatives, optimize, schedule
-from .calls import missing_message, numbers_only
+from .calls import hand_out, missing_message
 from .errors import (ArgumentError, LimitError, MissingFunctionError, SymbackError,
                      SymbackWarning, warn)
 from .graph import DEFAULT_MAX_NODES
@@ -149,16 +149,14 @@ class Compiled:
             fn = getattr(self.module, name, None)
             if fn is None:
                 raise MissingFunctionError(missing_message(name, self.module.__all__))
-            if self.backend == "python":
-                fn = numbers_only(fn)
+            fn = hand_out(self, name, fn, numbers_only=self.backend == "python")
             self._functions[name] = fn
         return fn
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the source, the options and the parsed expression; the module is rebuilt
-        from the source on first use after unpickling, so a `Compiled` can be sent to
-        multiprocessing and joblib workers (its functions are closures: send `f` and call
-        `f.value_and_grad` in the worker)."""
+        from the source on first use after unpickling, so a `Compiled` (and its functions)
+        can be sent to multiprocessing and joblib workers."""
         state = dict(self.__dict__)
         state["_module"] = None
         state["_functions"] = {}

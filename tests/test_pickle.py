@@ -1,8 +1,9 @@
 """A `Compiled` pickles (its source, options and parsed expression; the module is rebuilt on
-first use), so it goes to multiprocessing and joblib workers."""
+first use), and so do its functions: both go to multiprocessing and joblib workers."""
 
 from __future__ import annotations
 
+import inspect
 import multiprocessing
 import pickle
 
@@ -37,6 +38,14 @@ def test_pickle_round_trip(backend):
     assert g.hessian(1, 3, 3) is not None
 
 
+def test_functions_pickle_and_keep_their_signature():
+    f = symback.compile("x * sin(y)")
+    vg = pickle.loads(pickle.dumps(f.value_and_grad))
+    assert vg(2.0, 0.5) == f.value_and_grad(2.0, 0.5)
+    assert vg.__name__ == "value_and_grad" and vg.__doc__ == f.module.value_and_grad.__doc__
+    assert str(inspect.signature(f.gradient)) == str(inspect.signature(f.module.gradient))
+
+
 @pytest.mark.parametrize("backend", ["python", "numpy"])
 def test_multiprocessing_pool_spawn(backend):
     if backend == "numpy":
@@ -45,11 +54,12 @@ def test_multiprocessing_pool_spawn(backend):
     expected = [_plain(f.value_and_grad(*p)) for p in POINTS]
     with multiprocessing.get_context("spawn").Pool(2) as pool:
         got = pool.starmap(_value_and_grad, [(f, p) for p in POINTS])
-    assert [_plain(r) for r in got] == expected
+        direct = pool.starmap(f.value_and_grad, POINTS)
+    assert [_plain(r) for r in got] == [_plain(r) for r in direct] == expected
 
 
 def test_joblib_workers():
     joblib = pytest.importorskip("joblib")
     f = symback.compile("x * sin(y)")
-    got = joblib.Parallel(n_jobs=2)(joblib.delayed(_value_and_grad)(f, p[:2]) for p in POINTS)
+    got = joblib.Parallel(n_jobs=2)(joblib.delayed(f.value_and_grad)(*p[:2]) for p in POINTS)
     assert [_plain(r) for r in got] == [_plain(f.value_and_grad(*p[:2])) for p in POINTS]
