@@ -204,9 +204,12 @@ class Compiled:
         """Write the module to `path` atomically (a temporary file, then a rename).
 
         Raises:
-            ArgumentError: the folder does not exist, the target is a folder or read-only,
-                or the file cannot be written. Nothing is left behind on failure.
+            ArgumentError: the path is not a str or path, the folder does not exist, the
+                target is a folder or read-only, or the file cannot be written. Nothing is
+                left behind on failure.
         """
+        if not isinstance(path, (str, os.PathLike)):
+            raise ArgumentError(f"save() takes a file path, not {type(path).__name__}")
         return write_atomic(Path(path), self.source)
 
     def __repr__(self) -> str:

@@ -68,6 +68,11 @@ def test_wrong_argument_types_are_argument_errors(kwargs, message):
     assert str(info.value).startswith(message)
 
 
+def test_save_takes_a_path():
+    with pytest.raises(symback.ArgumentError, match="save\\(\\) takes a file path, not int"):
+        symback.compile("x * y").save(3)
+
+
 def test_parse_checks_its_arguments_too():
     with pytest.raises(symback.ArgumentError, match="inputs must be a list"):
         symback.parse("x * y", inputs=5)
