@@ -8,7 +8,8 @@ but `math`. See `symback.compile` and `symback.parse`.
 __version__ = "0.1.0"
 
 from .api import Compiled, compile, parse, read_expr_file  # noqa: E402
-from .errors import ArgumentError, LimitError, ParseError, SymbackError  # noqa: E402
+from .errors import (ArgumentError, LimitError, ParseError, SymbackError,  # noqa: E402
+                     SymbackWarning)
 from .explain import DomainError, explain  # noqa: E402
 from .trace import Trace  # noqa: E402
 from .dot import to_dot  # noqa: E402
@@ -20,6 +21,7 @@ __all__ = [
     "LimitError",
     "ParseError",
     "SymbackError",
+    "SymbackWarning",
     "Trace",
     "__version__",
     "compile",

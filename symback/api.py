@@ -23,7 +23,9 @@ from typing import Any, Callable, Sequence
 
 from . import parse as _parse
 from . import derivatives, optimize, schedule
-from .errors import ArgumentError, LimitError, SymbackError
+from .calls import hand_out, missing_message
+from .errors import (ArgumentError, LimitError, MissingFunctionError, SymbackError,
+                     SymbackWarning, warn)
 from .graph import DEFAULT_MAX_NODES
 from .parse import DEFAULT_MAX_CHARS, Expression
 from .render import (BACKENDS, FunctionSpec, batch_result_texts, render, result_texts,
@@ -37,7 +39,7 @@ from .source import module_name as _module_name
 
 def parse(expr: str, inputs: Sequence[str] | None = None, *,
           max_chars: int | None = DEFAULT_MAX_CHARS,
-          max_nodes: int | None = DEFAULT_MAX_NODES) -> Expression:
+          max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False) -> Expression:
     """Parse an expression into its computation graph (`Expression.graph`).
 
     Args:
@@ -45,13 +47,20 @@ def parse(expr: str, inputs: Sequence[str] | None = None, *,
         inputs: input names in order; defaults to the text's `# vars:` line, then to the
             order of first appearance.
         max_chars, max_nodes: size limits; None lifts a limit.
+        strict: every free name must be declared (by `inputs` or `# vars:`).
 
     Raises:
         ParseError: with the line and column of the offending text.
         LimitError: the input exceeds a limit.
+        ArgumentError: a bad `inputs`, limit or `strict`.
+
+    Warns:
+        SymbackWarning: a free name looks like a typo of a bound name or a function.
     """
+    check_options(max_chars=max_chars, max_nodes=max_nodes, strict=strict)
     declared = _input_names(inputs, "inputs") if inputs is not None else _declared(expr)
-    return _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes)
+    return _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes,
+                        strict=strict)
 
 
 class Compiled:
@@ -84,6 +93,7 @@ class Compiled:
         self.name = name
         self.modes = dict(modes or {})
         self._module: types.ModuleType | None = None
+        self._functions: dict[str, Callable[..., Any]] = {}
 
     @property
     def module(self) -> types.ModuleType:
@@ -100,11 +110,23 @@ class Compiled:
         return self._module
 
     def _function(self, name: str) -> Callable[..., Any]:
-        fn = getattr(self.module, name, None)
+        fn = self._functions.get(name)
         if fn is None:
-            raise AttributeError(f"this module has no {name}() "
-                                 f"(it has {', '.join(self.module.__all__)})")
+            fn = getattr(self.module, name, None)
+            if fn is None:
+                raise MissingFunctionError(missing_message(name, self.module.__all__))
+            fn = hand_out(self, name, fn, numbers_only=self.backend == "python")
+            self._functions[name] = fn
         return fn
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the source, the options and the parsed expression; the module is rebuilt
+        from the source on first use after unpickling, so a `Compiled` (and its functions)
+        can be sent to multiprocessing and joblib workers."""
+        state = dict(self.__dict__)
+        state["_module"] = None
+        state["_functions"] = {}
+        return state
 
     @property
     def forward(self) -> Callable[..., Any]:
@@ -148,9 +170,12 @@ class Compiled:
         """Write the module to `path` atomically (a temporary file, then a rename).
 
         Raises:
-            ArgumentError: the folder does not exist, the target is a folder or read-only,
-                or the file cannot be written. Nothing is left behind on failure.
+            ArgumentError: the path is not a str or path, the folder does not exist, the
+                target is a folder or read-only, or the file cannot be written. Nothing is
+                left behind on failure.
         """
+        if not isinstance(path, (str, os.PathLike)):
+            raise ArgumentError(f"save() takes a file path, not {type(path).__name__}")
         return write_atomic(Path(path), self.source)
 
     def __repr__(self) -> str:
@@ -181,7 +206,7 @@ def _without_gc(fn: Callable[..., Any]) -> Callable[..., Any]:
 def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
             name: str | None = None, *, backend: str = "python", hessian: bool = False,
             mode: str = "auto", max_chars: int | None = DEFAULT_MAX_CHARS,
-            max_nodes: int | None = DEFAULT_MAX_NODES) -> Compiled:
+            max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False) -> Compiled:
     """Compile an expression to a module computing its value and exact gradient.
 
     Args:
@@ -203,6 +228,8 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
             (a reverse sweep per output; reverse over reverse) or "forward" (a forward sweep
             per input; forward over reverse).
         max_chars, max_nodes: size limits of the input and the graph; None lifts them.
+        strict: every free name must be declared, by `wrt` or the `# vars:` line (both
+            together, with `wrt` first); any other name is a `ParseError`.
 
     Returns:
         A `Compiled` with `.source`, `.forward`, `.gradient`, `.value_and_grad`, `.save()`.
@@ -210,25 +237,37 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     Raises:
         ParseError: the expression is not valid (with line, column and a caret).
         LimitError: the input is larger than a limit.
-        ArgumentError: a bad `wrt`, `name`, `backend` or `mode`, or `hessian` with several
-            outputs.
+        ArgumentError: a bad `wrt`, `name`, `backend`, `mode`, limit or flag (of the wrong
+            type, an empty `wrt`), or `hessian` with several outputs.
+
+    Warns:
+        SymbackWarning: a free name looks like a typo of a bound name or a function, or a
+            `wrt` name does not occur in the expression.
     """
-    if backend not in BACKENDS:
-        raise ArgumentError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
+    check_options(backend=backend, hessian=hessian, strict=strict, max_chars=max_chars,
+                  max_nodes=max_nodes)
     derivatives.check_mode(mode)
     n_listed = None
     if not isinstance(expr, str) and isinstance(expr, (list, tuple)):
         n_listed = len(expr)
         expr = _join_outputs(expr)
     module_name = _module_name(name)
-    declared = _input_names(wrt, "wrt") if wrt is not None else _declared(expr)
-    expression = _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes)
+    wrt_list = _input_names(wrt, "wrt") if wrt is not None else None
+    if wrt_list == []:
+        raise ArgumentError("wrt is empty: name at least one input (or leave it out to "
+                            "differentiate with respect to every input)")
+    declared = wrt_list if wrt_list is not None else _declared(expr)
+    if strict and wrt_list is not None:     # parameters may come from the `# vars:` line
+        declared = wrt_list + [n for n in _declared(expr) or [] if n not in wrt_list]
+    expression = _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes,
+                              strict=strict)
+    _warn_unused(wrt_list or [], expression)
     if n_listed is not None and len(expression.outputs) != n_listed:
         raise ArgumentError(f"a list of {n_listed} expressions gave {len(expression.outputs)} "
                             "outputs: each item must be one expression")
     g = expression.graph
     inputs = expression.inputs
-    wrt_names = declared if wrt is not None else inputs
+    wrt_names = wrt_list if wrt_list is not None else inputs
     param_nodes = [g.lookup_var(n) for n in inputs]
     wrt_nodes = [g.lookup_var(n) for n in wrt_names]
     try:
@@ -258,6 +297,32 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     stats["graph_nodes"] = len(g)
     return Compiled(source, tuple(inputs), tuple(wrt_names), out_names, backend, stats,
                     expression, module_name, built.modes)
+
+
+def check_options(**options: Any) -> None:
+    """Refuse options of the wrong type with an `ArgumentError` (not a TypeError from deep
+    inside): `backend` a string, `hessian`/`strict` True or False, limits whole numbers >= 1
+    or None."""
+    for key, value in options.items():
+        if key == "backend":
+            if not isinstance(value, str) or value not in BACKENDS:
+                raise ArgumentError(f"unknown backend {value!r} "
+                                    f"(choose from {', '.join(BACKENDS)})")
+        elif key in ("hessian", "strict"):
+            if not isinstance(value, bool):
+                raise ArgumentError(f"{key} must be True or False, not {value!r}")
+        elif value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                    or value < 1):
+            raise ArgumentError(f"{key} must be a whole number >= 1 or None, not {value!r}")
+
+
+def _warn_unused(wrt: list[str], expression: Expression) -> None:
+    """A `wrt` name that does not occur gets a gradient of 0: probably a typo, so warn."""
+    missing = [n for n in wrt if n not in expression.uses]
+    if missing:
+        names = ", ".join(repr(n) for n in missing)
+        warn(SymbackWarning(f"wrt: {names} {'does' if len(missing) == 1 else 'do'} not "
+                                   "occur in the expression (the gradient is 0)"))
 
 
 def _join_outputs(items: Sequence[Any]) -> str:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+import warnings
+from typing import Any, Sequence
 
 from . import __version__
 from .api import compile as compile_expr
-from .errors import ArgumentError, SymbackError
+from .errors import ArgumentError, SymbackError, SymbackWarning
 from .render import BACKENDS
 from .source import (assignments, is_assignments, is_names, point_directive, read_expr_file,
                      resolve_point)
@@ -47,6 +48,9 @@ def _build_parser() -> argparse.ArgumentParser:
                       "default), reverse sweeps, or forward sweeps (forward over reverse)")
     comp.add_argument("--name", help="the module's name shown in its docstring "
                       "(default: the file's '# name:' or stem, else 'expr')")
+    comp.add_argument("--strict", action="store_true",
+                      help="every name that is not bound must be declared as an input "
+                      "(by --wrt or the file's '# vars:' line); others are errors")
     comp.set_defaults(run=_run_compile)
     _add_explain_parser(sub)
     _add_graph_parser(sub)
@@ -119,7 +123,7 @@ def _run_compile(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
     limits = {"max_chars": None, "max_nodes": None} if args.no_limits else {}
     compiled = compile_expr(text, wrt=args.wrt, name=args.name or default_name,
                             backend=args.backend, hessian=args.hessian, mode=args.mode,
-                            **limits)
+                            strict=args.strict, **limits)
     if args.output is None:
         sys.stdout.write(compiled.source)
         return 0
@@ -228,12 +232,27 @@ def _run_graph(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     return 0
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """Show a SymbackWarning as `symback: warning: ...` with its caret; others as usual."""
+    if isinstance(message, SymbackWarning):
+        caret = message.caret()
+        print(f"symback: warning: {message.headline}" + ("\n" + caret if caret else ""),
+              file=sys.stderr)
+    else:
+        print(warnings.formatwarning(message, category, filename, lineno, line),
+              file=sys.stderr, end="")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _build_parser()
     args = _parse_args(parser, argv)
     try:
-        return args.run(args, parser)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", SymbackWarning)
+            warnings.showwarning = _show_warning
+            return args.run(args, parser)
     except SymbackError as exc:
         print(f"symback: error: {exc}", file=sys.stderr)
         return 1

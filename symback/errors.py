@@ -11,7 +11,9 @@ offending token:
 
 from __future__ import annotations
 
+import sys
 import unicodedata
+import warnings
 
 # Long source lines (a 1 MB one-line expression) are shown as a window around the caret.
 _WINDOW = 72
@@ -37,25 +39,24 @@ def _shown(ch: str) -> tuple[str, int]:
     return ch, 2 if unicodedata.east_asian_width(ch) in "WF" else 1
 
 
-class SymbackError(Exception):
-    """Base class of every error symback reports to a user.
+class _Located:
+    """A message about a place in the expression text (errors and warnings alike).
 
     Attributes:
         message: what went wrong, one line, without the position.
-        line, column: 1-based position in the expression text, or None when the error is
+        line, column: 1-based position in the expression text, or None when the message is
             not about a place in the text (a bad `wrt` argument, an unwritable file).
         source_line: the text of that line, for the caret display.
         width: how many characters the caret underlines.
     """
 
-    def __init__(self, message: str, line: int | None = None, column: int | None = None,
-                 source_line: str | None = None, width: int = 1) -> None:
+    def _locate(self, message: str, line: int | None, column: int | None,
+                source_line: str | None, width: int) -> None:
         self.message = message
         self.line = line
         self.column = column
         self.source_line = source_line
         self.width = max(1, width)
-        super().__init__(self.__str__())
 
     @property
     def headline(self) -> str:
@@ -86,6 +87,15 @@ class SymbackError(Exception):
                 width += max(1, cols)
         return f"  {''.join(shown)}\n  {''.join(pad)}{'^' * max(1, width)}"
 
+
+class SymbackError(_Located, Exception):
+    """Base class of every error symback reports to a user (attributes: see `_Located`)."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None,
+                 source_line: str | None = None, width: int = 1) -> None:
+        self._locate(message, line, column, source_line, width)
+        super().__init__(self.__str__())
+
     def __str__(self) -> str:
         caret = self.caret()
         return self.headline + ("\n" + caret if caret else "")
@@ -101,3 +111,32 @@ class LimitError(SymbackError):
 
 class ArgumentError(SymbackError):
     """A bad argument to the library or command line that is not about the expression text."""
+
+
+class CallError(ArgumentError, TypeError):
+    """A compiled function called with arguments its backend cannot take (an array on the
+    python backend). A TypeError too, as the call's own error would have been."""
+
+
+class MissingFunctionError(ArgumentError, AttributeError):
+    """The compiled module has no such function (`hessian` without `hessian=True`). An
+    AttributeError too, so `hasattr(f, "hessian")` answers False."""
+
+
+class SymbackWarning(_Located, UserWarning):
+    """Valid input that is probably not what the user meant: a free name that looks like a
+    typo of a bound name or a function, a `wrt` name that does not occur. Its text is the
+    one-line `headline`; `caret()` shows the place, as on errors."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None,
+                 source_line: str | None = None, width: int = 1) -> None:
+        self._locate(message, line, column, source_line, width)
+        super().__init__(self.headline)
+
+
+def warn(warning: Warning) -> None:
+    """`warnings.warn`, attributed to the first caller outside symback (the user's line)."""
+    level, frame = 2, sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] == "symback":
+        level, frame = level + 1, frame.f_back
+    warnings.warn(warning, stacklevel=level)

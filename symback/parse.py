@@ -25,9 +25,10 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from .errors import LimitError, ParseError
+from .errors import LimitError, ParseError, SymbackWarning, warn
 from .graph import DEFAULT_MAX_NODES, Graph
 from .ops import BINARY, CONSTANTS, FUNCTIONS, OPS, VARIADIC
+from .typos import near_misses
 
 DEFAULT_MAX_CHARS = 20_000_000
 
@@ -37,6 +38,7 @@ _TOKEN = re.compile(r"""
   | (?P<nl>\n)
   | (?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<unsupported>//|%)
   | (?P<op>\*\*|<=|>=|==|!=|[-+*/^(),=;<>])
 """, re.VERBOSE)
 
@@ -53,6 +55,12 @@ _REJECTED = {
     ":": "':' is not supported (no lambdas, slices or ':=')",
     "!": "'!' is not supported (use '!=' to compare)",
     "`": "backticks are not supported",
+}
+
+# Python operators that are not part of the language (matched as tokens, to say so).
+_UNSUPPORTED = {
+    "//": "'//' (floor division) is not supported: use '/' (there is no floor function)",
+    "%": "'%' (remainder) is not supported: there is no remainder or floor function",
 }
 
 _KEYWORD_HINTS = {
@@ -81,9 +89,11 @@ class Expression:
     Attributes:
         graph: the computation graph.
         outputs: node ids of the outputs, in order.
-        output_names: a label per output (the bound name, or "f", "f0", "f1", ...).
+        output_names: a label per output (the name written last, or "f", "f0", "f1", ...).
         inputs: input names in order of first appearance.
         text: the source text.
+        bindings: bound name -> node; positions: where each output's text starts;
+        uses: each free name that occurs in the text -> the offset of its first use.
     """
 
     graph: Graph
@@ -93,6 +103,7 @@ class Expression:
     text: str
     bindings: dict[str, int] = field(default_factory=dict)
     positions: list[int] = field(default_factory=list)
+    uses: dict[str, int] = field(default_factory=dict)    # free name -> first use offset
 
     def error(self, message: str, offset: int = 0, cls: type = ParseError) -> ParseError:
         """An error located at `offset` in the text (e.g. at an output: `positions[k]`)."""
@@ -111,6 +122,7 @@ class _Val:
     node: int
     kind: str      # "real" or "bool"
     pos: int       # where the value's text starts, for error messages
+    name: str | None = None   # the name the user wrote, when the value is just a name
 
 
 class _Source:
@@ -164,6 +176,8 @@ def _tokens(src: _Source) -> Iterator[_Tok]:
         kind, end = m.lastgroup, m.end()
         if kind == "number" and end < n and (text[end].isalnum() or text[end] in "_."):
             _bad_number(src, pos, end)
+        elif kind == "unsupported":
+            raise src.error(_UNSUPPORTED[m.group()], pos, end - pos)
         if kind not in ("ws", "comment"):
             yield _Tok(kind, m.group(), pos)  # type: ignore[arg-type]
         pos = end
@@ -200,12 +214,15 @@ def name_problem(name: str, hints: bool = True) -> str | None:
 
 
 class _Parser:
-    def __init__(self, text: str, inputs: list[str] | None, max_nodes: int | None) -> None:
+    def __init__(self, text: str, inputs: list[str] | None, max_nodes: int | None,
+                 strict: bool = False) -> None:
         self.src = _Source(text)
+        self.strict = strict                       # every free name must be declared
         self.graph = Graph(max_nodes)
         self.bound: dict[str, _Val] = {}           # named intermediates
         self.used_inputs: dict[str, int] = {}      # input name -> first use offset
         self.declared = list(inputs or [])
+        self.declared_set = set(self.declared)
         for name in self.declared:
             self.graph.var(name)                   # declared inputs come first, in order
         self.toks = _tokens(self.src)
@@ -248,7 +265,7 @@ class _Parser:
         return Expression(self.graph, [v.node for v in values], labels,
                           self.graph.variables(), self.src.text,
                           {k: v.node for k, v in self.bound.items()},
-                          [v.pos for v in values])
+                          [v.pos for v in values], dict(self.used_inputs))
 
     def statement(self) -> tuple[list[_Val], list[str]]:
         """One statement; returns its values and their labels (for the last statement)."""
@@ -279,7 +296,11 @@ class _Parser:
         return values, [self.label(v, f"f{i}") for i, v in enumerate(values)]
 
     def label(self, val: _Val, default: str) -> str:
+        """An output's label: the name the user wrote for it (an alias `phi = a; phi` is
+        `phi`, not the node's first name `a`), else the node's name, else `default`."""
         g = self.graph
+        if val.name is not None:
+            return val.name
         if g.ops[val.node] == "var":
             return g.values[val.node]
         return g.names.get(val.node, default)
@@ -510,17 +531,39 @@ class _Parser:
         self.check_name(tok)
         if name in self.bound:
             val = self.bound[name]
-            return _Val(val.node, val.kind, tok.pos)
+            return _Val(val.node, val.kind, tok.pos, name)
         if name in CONSTANTS:
             return _Val(self.const(CONSTANTS[name], tok), "real", tok.pos)
         if name in FUNCTIONS:
             raise self.error(f"{quote(name)} is a function; call it as {name}(...)", tok)
+        if self.strict and name not in self.declared_set:
+            raise self.error(self.undeclared(name), tok)
         self.used_inputs.setdefault(name, tok.pos)
         try:
             node = self.graph.var(name)
         except LimitError as exc:
             raise self.error(exc.message, tok, cls=LimitError) from None
-        return _Val(node, "real", tok.pos)
+        return _Val(node, "real", tok.pos, name)
+
+    # --- names that are probably typos ------------------------------------------------------
+
+    def undeclared(self, name: str) -> str:
+        """The strict-mode error for a free name that was not declared."""
+        hint = near_misses([name], list(self.bound), list(FUNCTIONS))
+        more = f"did you mean {hint[0][1]!r}? " if hint else ""
+        return (f"{quote(name)} is not defined ({more}strict mode: inputs are declared by "
+                "'# vars:' or wrt)")
+
+    def warn_near_misses(self) -> None:
+        """Warn about each free, undeclared name that looks like a typo of a bound name or
+        a function: it silently became an input."""
+        free = [n for n in self.used_inputs if n not in self.declared_set]
+        for name, meant in near_misses(free, list(self.bound), list(FUNCTIONS)):
+            what = "the function " if meant in FUNCTIONS else ""
+            warning = self.error(f"{quote(name)} is not bound, so it is an input (did you mean "
+                                 f"{what}{meant!r}?)", self.used_inputs[name], len(name),
+                                 cls=SymbackWarning)
+            warn(warning)
 
     # --- messages --------------------------------------------------------------------------
 
@@ -543,14 +586,18 @@ class _Parser:
 
 def parse(text: str, inputs: list[str] | None = None, *,
           max_chars: int | None = DEFAULT_MAX_CHARS,
-          max_nodes: int | None = DEFAULT_MAX_NODES) -> Expression:
+          max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False) -> Expression:
     """Parse expression text into a graph.
+
+    A free name that looks like a typo of a bound name or a function (`loss = ...; los * 2`)
+    is warned about with a `SymbackWarning` (see `symback.typos`).
 
     Args:
         text: the expression, one or more statements.
         inputs: names declared as inputs, in order (they come first in `Expression.inputs`,
             even if unused); other free names follow in order of first appearance.
         max_chars, max_nodes: size limits (None lifts them).
+        strict: every free name must be one of `inputs`; any other is a `ParseError`.
 
     Returns:
         The parsed `Expression`.
@@ -565,5 +612,8 @@ def parse(text: str, inputs: list[str] | None = None, *,
         raise _Source(text).error(f"the input is {len(text):,} characters; the limit is "
                                   f"{max_chars:,} (lift it with max_chars=None or --no-limits)",
                                   max_chars, cls=LimitError)
-    return _Parser(text, inputs, max_nodes).parse()
+    parser = _Parser(text, inputs, max_nodes, strict)
+    expression = parser.parse()
+    parser.warn_near_misses()
+    return expression
 

@@ -73,6 +73,9 @@ def input_names(names: Sequence[str] | str, what: str) -> list[str]:
     """
     if isinstance(names, str):
         names = split_list(names)
+    elif not hasattr(names, "__iter__"):
+        raise ArgumentError(f"{what} must be a list of names or one string such as 'x, y', "
+                            f"not {type(names).__name__}")
     result: list[str] = []
     for n in names:
         if not isinstance(n, str) or not _IDENTIFIER.match(n) or n.startswith("__"):

@@ -1,19 +1,11 @@
-"""Shared fixtures: the workload corpus and paths."""
+"""The shared test helpers live in the `oracles` package next to this file (the sympy oracle,
+the graph twin, the workloads); make it importable under any pytest import mode."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-WORKLOADS = sorted((ROOT / "benchmarks" / "workloads").glob("*.expr"))
-
-
-def workload_ids() -> list[str]:
-    return [p.stem for p in WORKLOADS]
-
-
-@pytest.fixture(scope="session")
-def root() -> Path:
-    return ROOT
+_TESTS = str(Path(__file__).resolve().parent)
+if _TESTS not in sys.path:
+    sys.path.insert(0, _TESTS)

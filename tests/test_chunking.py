@@ -12,7 +12,7 @@ import random
 
 import numpy as np
 import pytest
-from oracle4 import random_expression, workload
+from oracles.workloads import random_expression, workload
 
 import symback
 

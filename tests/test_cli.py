@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from oracles import workloads
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT / "benchmarks" / "workloads" / "seed.expr"
+SEED = workloads.path("seed")
 
 
 def run(*args, stdin=None, cwd=None):

@@ -32,11 +32,11 @@ from typing import Any
 
 import mpmath
 import numpy
-import oracle
 import pytest
 import sympy as sp
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from oracles import sympy_oracle as oracle
 
 import symback
 

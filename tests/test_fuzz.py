@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import symback
+from oracles import workloads
 from symback.ops import CONSTANTS, FUNCTIONS
 
 EXAMPLES = int(os.environ.get("SYMBACK_FUZZ_EXAMPLES", "0")) or None
@@ -49,7 +50,7 @@ VALID = [
     "tanh(x)**3 / cosh(y) + asinh(x) * atan(y)", "pow(x, 2.5) + 2^x - 1e-3*x",
     "f = x*y  # a comment\nf + 1", "(x\n + y)", "-x**-2 + --y", "log(x) + log2(y) + log10(z)",
 ]
-VALID += [p.read_text() for p in sorted((ROOT / "benchmarks" / "workloads").glob("*.expr"))
+VALID += [p.read_text() for p in workloads.PATHS
           if p.stat().st_size < 4000]
 
 TOKENS = (

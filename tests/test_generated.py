@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import oracle
+from oracles import sympy_oracle as oracle
 from symback.source import directives, numbers
 
 ROOT = Path(__file__).resolve().parent.parent

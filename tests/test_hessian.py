@@ -9,7 +9,8 @@ import pytest
 import sympy as sp
 
 import symback
-from oracle4 import close, evaluate, random_expression, sympy_outputs, workload
+from oracles.graph_twin import close, evaluate, sympy_outputs
+from oracles.workloads import random_expression, workload
 
 MODES = ("forward", "reverse")
 

@@ -11,7 +11,8 @@ import sympy as sp
 import symback
 from symback.derivatives import sweep_costs
 from symback.forward import jvp
-from oracle4 import close, evaluate, random_expression, sympy_outputs, workload
+from oracles.graph_twin import close, evaluate, sympy_outputs
+from oracles.workloads import random_expression, workload
 
 MODES = ("reverse", "forward")
 

@@ -13,7 +13,7 @@ import pytest
 
 import symback
 
-from oracle4 import random_expression, workload
+from oracles.workloads import random_expression, workload
 
 numba = pytest.importorskip("numba")
 np = pytest.importorskip("numpy")

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import symback
-from oracle4 import random_expression, workload
+from oracles import workloads
+from oracles.workloads import random_expression, workload
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -253,7 +254,7 @@ def test_generated_source_imports_only_numpy() -> None:
 def test_source_is_byte_identical_across_hash_seeds() -> None:
     code = ("import symback, sys; sys.stdout.write(symback.compile("
             "open(sys.argv[1]).read(), backend='numpy', hessian=True).source)")
-    path = str(ROOT / "benchmarks" / "workloads" / "softmax_xent_10.expr")
+    path = str(workloads.path("softmax_xent_10"))
     outputs = set()
     for seed in ("1", "2", "random"):
         env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(ROOT))

@@ -14,7 +14,7 @@ import symback
 from symback import optimize, render
 from symback.ops import OPS
 
-from oracle4 import random_expression, workload
+from oracles.workloads import random_expression, workload
 
 WORKLOAD_NAMES = ["seed", "chain_100", "product_100", "rosenbrock_10", "lennard_jones_10",
                   "mlp_small", "softmax_xent_10"]

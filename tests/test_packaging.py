@@ -1,11 +1,13 @@
-"""Packaging: the wheel ships templates/ inside the package, and a non-editable install in a
-fresh virtual environment compiles and runs (templates found in site-packages)."""
+"""Packaging: the wheel ships templates/ inside the package, a non-editable install in a
+fresh virtual environment compiles and runs (templates found in site-packages), and the sdist
+holds everything its tests read."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -55,3 +57,23 @@ def test_non_editable_install_in_a_fresh_venv(wheel, tmp_path):
                          text=True, check=True).stdout.splitlines()
     assert out[0] == "144.0 (72.0, 72.0, 96.0)"
     assert "site-packages" in out[1] and out[1].endswith("symback/templates")
+
+
+# What the tests read outside tests/: an sdist must carry it, or its tests cannot run.
+READ_BY_TESTS = ["benchmarks/workloads", "benchmarks", "generated", "templates", "tests/oracles"]
+
+
+def test_sdist_holds_what_the_tests_read(tmp_path):
+    subprocess.run([sys.executable, "-m", "hatchling", "build", "-t", "sdist", "-d",
+                    str(tmp_path)], cwd=ROOT, check=True, capture_output=True)
+    (sdist,) = tmp_path.glob("symback-*.tar.gz")
+    with tarfile.open(sdist) as tar:
+        names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
+    for folder in READ_BY_TESTS:
+        files = [p for p in (ROOT / folder).rglob("*") if p.is_file()
+                 and "__pycache__" not in p.parts and "results" not in p.parts]
+        assert files, folder
+        missing = [str(p.relative_to(ROOT)) for p in files
+                   if str(p.relative_to(ROOT)) not in names]
+        assert not missing, f"the sdist lacks {missing[:5]}"
+    assert "pyproject.toml" in names and "symback/api.py" in names

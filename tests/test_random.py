@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import symback
 
-import oracle
+from oracles import sympy_oracle as oracle
 
 NAMES = ["x", "y", "z"]
 SYMBOLS = {n: sp.Symbol(n, real=True) for n in NAMES}

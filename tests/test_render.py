@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import symback
+from oracles import workloads
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIAL = "p = x + y; q = p * z; r = q**2"
@@ -38,7 +39,7 @@ def test_render_header_states_expression_inputs_and_version():
 def test_render_is_deterministic_across_hash_seeds(tmp_path):
     code = ("import symback, sys; sys.stdout.write(symback.compile("
             "open(sys.argv[1]).read()).source)")
-    expr = ROOT / "benchmarks" / "workloads" / "mlp_small.expr"
+    expr = workloads.path("mlp_small")
     outputs = set()
     for seed in ("0", "1", "12345"):
         env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(ROOT))

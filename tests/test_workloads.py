@@ -7,9 +7,8 @@ import math
 import pytest
 
 import symback
-from conftest import WORKLOADS
-
-import oracle  # noqa: E402
+from oracles import graph_twin, workloads
+from oracles import sympy_oracle as oracle
 
 TOLERANCE = 1e-9
 
@@ -24,13 +23,13 @@ def _load(path):
     return source, exact_text
 
 
-@pytest.mark.parametrize("path", WORKLOADS, ids=[p.stem for p in WORKLOADS])
+@pytest.mark.parametrize("path", workloads.PATHS, ids=workloads.NAMES)
 def test_workload_matches_sympy(path):
     source, exact_text = _load(path)
     compiled = symback.compile(source.text, wrt=source.vars, name=source.name)
     point = dict(zip(source.vars, source.point))
     if exact_text is None:
-        expr = _graph_to_sympy(compiled.expression)
+        (expr,) = graph_twin.to_sympy(compiled.expression)
     else:
         (expr,) = oracle.to_sympy(exact_text, source.vars)
     exact_value, exact_grad = oracle.gradient(expr, source.vars, point)
@@ -44,7 +43,7 @@ def test_workload_matches_sympy(path):
     assert all(math.isfinite(g) for g in grad)
 
 
-@pytest.mark.parametrize("path", WORKLOADS, ids=[p.stem for p in WORKLOADS])
+@pytest.mark.parametrize("path", workloads.PATHS, ids=workloads.NAMES)
 def test_workload_gradient_is_cheap(path):
     """The cheap gradient principle: value_and_grad costs at most 4x the forward ops."""
     source, _ = _load(path)
@@ -52,34 +51,12 @@ def test_workload_gradient_is_cheap(path):
     assert stats["value_and_grad_ops"] <= 4 * stats["forward_ops"], stats
 
 
-def _graph_to_sympy(expression):
-    """sympy expression of a parsed graph's output, built node by node (no recursion)."""
-    import sympy as sp
-
-    from symback.ops import OPS
-
-    import sys
-
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 50000))  # sympy recurses on depth
-    g = expression.graph
-    memo = {}
-    for i in range(expression.outputs[0] + 1):
-        op = g.ops[i]
-        if op == "const":
-            memo[i] = sp.Float(g.values[i], 30)
-        elif op == "var":
-            memo[i] = sp.Symbol(g.values[i], real=True)
-        else:
-            memo[i] = OPS[op].sympy(sp, *(memo[a] for a in g.args[i]))
-    return memo[expression.outputs[0]]
-
-
 @pytest.mark.parametrize("name", ["seed", "product_10", "rosenbrock_10", "softmax_xent_10",
                                   "chain_100"])
-def test_oracle_chain_rule_agrees_with_whole_diff(name, root):
+def test_oracle_chain_rule_agrees_with_whole_diff(name):
     """The oracle's fast path (local sympy.diff + numeric chain rule) equals sympy.diff of
     the whole formula, so the workload checks above rest on sympy's exact derivatives."""
-    source = symback.read_expr_file(root / "benchmarks" / "workloads" / f"{name}.expr")
+    source = workloads.workload(name)
     (expr,) = oracle.to_sympy(source.text, source.vars)
     point = dict(zip(source.vars, source.point))
     value, grad = oracle.gradient(expr, source.vars, point)

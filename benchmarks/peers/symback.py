@@ -43,7 +43,9 @@ class SymbackPeer(Peer):
             if "parse" in type(exc).__name__.lower():
                 raise ParseError(f"{type(exc).__name__}: {exc}") from None
             raise
-        fn = c.value_and_grad  # first access compiles the generated source
+        # first access compiles the generated source; the module's own function is what is
+        # measured (Compiled.value_and_grad adds a wrapper that explains bad arguments)
+        fn = c.module.value_and_grad
         return SymbackBuilt(symback, wl, c, fn)
 
 
