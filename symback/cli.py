@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Sequence
 
-from . import __version__
+from ._version import __version__
 from .api import compile as compile_expr
 from .api import read_expr_file
 from .errors import ArgumentError, SymbackError

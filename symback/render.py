@@ -19,7 +19,7 @@ from typing import Any
 
 import jinja2
 
-from . import __version__
+from ._version import __version__
 from . import numpy_helpers, optimize
 from .ops import OPS
 from .schedule import Function, Program, Stmt
