@@ -15,7 +15,7 @@ from ._version import __version__
 from .api import compile as compile_expr
 from .api import read_expr_file
 from .errors import ArgumentError, SymbackError
-from .render import BACKENDS
+from .render import PRINTERS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,7 +36,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_input_arguments(comp)
     comp.add_argument("-o", "--output", metavar="OUT",
                       help="write the module to OUT (atomically); default: print it")
-    comp.add_argument("--backend", choices=sorted(BACKENDS), default="python",
+    comp.add_argument("--backend", choices=sorted(PRINTERS), default="python",
                       help="python: scalars with math (default); numpy: arrays with "
                       "broadcasting")
     comp.add_argument("--hessian", action="store_true",

@@ -5,9 +5,9 @@ scheduler keeps only the nodes its results need (dead code removal), in id order
 topological order), one statement per node. Names are assigned once for the whole module, so
 a node has the same name in every function: inputs and user-named intermediates keep their
 names, adjoints of named nodes read `d_<name>`, other nodes are `_t1, _t2, ...`. Names that
-would clash with what the generated code uses (`math`, `numpy`, builtins, keywords, the
-module's own function names) are renamed (`math_`); the module still lists the user's names
-in `INPUTS`.
+would clash with what the generated code uses (the printer's reserved names: `math`, `numpy`,
+builtins, keywords, the module's own function names) are renamed (`math_`); the module still
+lists the user's names in `INPUTS`.
 
 Statements carry a *guard*: the `where` conditions under which their value is needed. The
 python backend computes a statement only when its guard holds, so `where(x > 0, sqrt(x), 0)`
@@ -22,22 +22,11 @@ import keyword
 from dataclasses import dataclass, field
 
 from .graph import Graph
+from .ops import OPS
 
-_FUNCTIONS = ("forward", "gradient", "value_and_grad", "jacobian", "value_and_jacobian",
-              "hessian", "hvp")
-
-# Names the generated modules use; user names that equal one of these are renamed.
-RESERVED = frozenset(
-    set(keyword.kwlist) | set(getattr(keyword, "softkwlist", [])) | set(dir(builtins))
-    | {"math", "numpy", "np", "forward", "gradient", "value_and_grad", "jacobian", "hessian",
-       "hvp", "jvp", "INPUTS", "WRT", "OUTPUTS", "EXPRESSION", "value_and_jacobian",
-       "_shape", "_expand", "_matrix", "_erf", "_erfc", "_erfc_pos", "_ERF_SMALL",
-       "_ERFCX", "_sigmoid", "numba", "_JIT", "_flat_arrays", "_args", "_out", "_i", "_size",
-       "_PARALLEL_WORK", "_CHUNK", "_chunked", "_large"}
-    | {f"_{f}" for f in _FUNCTIONS}
-    | {f"{f}_batch" for f in _FUNCTIONS}
-    | {f"_{f}_kernel{s}" for f in _FUNCTIONS for s in ("", "_serial", "_parallel")}
-)
+# Names no generated code may give a value (keywords and builtins), when the caller gives
+# no printer's list (`Printer.reserved`).
+RESERVED = frozenset(set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(builtins)))
 
 # Longest chain of nested `where` conditions tracked as a guard, and most alternatives
 # (`c1 or c2`) a guard may have; beyond them values are computed under a weaker guard
@@ -82,7 +71,10 @@ class Function:
     statements: list[Stmt]
     results: list                 # operands returned, in order
     guards: list[Guard] = field(default_factory=list)
-    notes: dict = field(default_factory=dict, repr=False, compare=False)  # renderer's cache
+    # Written by `analyses.annotate` before rendering (see there):
+    int_results: frozenset = frozenset()   # results that can be ints when called with ints
+    float_inputs: tuple = ()               # inputs converted to float on entry
+    full_results: frozenset = frozenset()  # results computed from every input
 
 
 @dataclass
@@ -104,13 +96,14 @@ class Program:
 class _Namer:
     """Gives every node one unique, valid, readable Python name."""
 
-    def __init__(self) -> None:
+    def __init__(self, reserved: frozenset[str]) -> None:
+        self.reserved = reserved
         self.taken: set[str] = set()
         self.counter = 0
 
     def claim(self, wanted: str) -> str:
         name = wanted
-        while name in RESERVED or name in self.taken:
+        while name in self.reserved or name in self.taken:
             name += "_"
         self.taken.add(name)
         return name
@@ -119,14 +112,15 @@ class _Namer:
         while True:
             self.counter += 1
             name = f"{prefix}{self.counter}"
-            if name not in self.taken and name not in RESERVED:
+            if name not in self.taken and name not in self.reserved:
                 self.taken.add(name)
                 return name
 
 
 def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
              labels: dict[int, str] | None = None,
-             extra_params: dict[str, list[int]] | None = None) -> Program:
+             extra_params: dict[str, list[int]] | None = None,
+             reserved: frozenset[str] = RESERVED) -> Program:
     """Build the program for the given functions.
 
     Args:
@@ -136,12 +130,14 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
         labels: preferred names for some nodes (e.g. `d_p` for the adjoint of `p`).
         extra_params: function name -> var nodes that function takes after `inputs`
             (the tangent inputs `v_x` of a Hessian-vector product).
+        reserved: names the generated code uses (the printer's `reserved`); user names
+            equal to one of them are renamed (`math_`).
 
     Returns:
         The `Program`.
     """
     labels = labels or {}
-    namer = _Namer()
+    namer = _Namer(reserved)
     names: dict[int, str] = {}
     params = []
     for v in inputs:
@@ -285,7 +281,7 @@ def _guard_paths(g: Graph, live: list[int], roots: list[int]) -> dict[int, tuple
         alts = paths.get(i)
         if alts is None:
             continue
-        where = ops[i] == "where"
+        where = OPS[ops[i]].selects          # branches k > 0 are needed only when taken
         for k, a in enumerate(args[i]):
             if ops[a] in ("var", "const"):
                 continue
