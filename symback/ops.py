@@ -124,10 +124,6 @@ def _softplus(x: float) -> float:
     return math.log1p(math.exp(-abs(x))) + max(x, 0.0)
 
 
-def _cbrt(x: float) -> float:
-    return math.copysign(abs(x) ** (1.0 / 3.0), x)
-
-
 def _div(x: float, y: float) -> float:
     return x / y
 
@@ -360,6 +356,14 @@ def _powi_dbase(out: Any, x: Any, n: Any) -> Any:
     return n * x ** (n.value - 1.0)          # built through pow: x**1 -> x, x**0 -> 1
 
 
+def _cbrt_d(out: Any, x: Any) -> Any:
+    # 1 / (3 cbrt(x)**2), written (cbrt(x) / x) / 3: the rounding error of cbrt(x) counts
+    # once, not twice as in (1/3) / (out*out) (math.cbrt is not correctly rounded: at
+    # x = 1 - 2**-52 it gives 1.0, and (1/3) / (out*out) was 4 ulps off). At x == 0 that is
+    # 0/0: there the derivative is infinite, (1/3) / (out*out).
+    return where(eq(x, 0.0), (1.0 / 3.0) / (out * out), (out / x) / 3.0)
+
+
 def _tanh_d(out: Any, x: Any) -> Any:
     # sech(x)**2 = 4e / (1 + e)**2 with e = exp(-2|x|): accurate for every x, where
     # 1 - tanh(x)**2 cancels to 0 once tanh(x) rounds to 1 (|x| > 19) and loses digits
@@ -432,8 +436,8 @@ _TABLE: list[Op] = [
     _fn("sqrt", lambda o, x: 0.5 / o,
         math.sqrt, lambda sp, x: sp.sqrt(x), (_POS,), simplify=_simplify_sqrt,
         note="sqrt'(0) is infinite: inf on numpy, ZeroDivisionError on python"),
-    _fn("cbrt", lambda o, x: (1.0 / 3.0) / (o * o),
-        _cbrt, lambda sp, x: sp.sign(x) * sp.Abs(x) ** sp.Rational(1, 3), (_POS,),
+    _fn("cbrt", _cbrt_d,
+        math.cbrt, lambda sp, x: sp.sign(x) * sp.Abs(x) ** sp.Rational(1, 3), (_POS,),
         simplify=_simplify_cbrt,
         note="cbrt'(0) is infinite"),
     _fn("sin", lambda o, x: cos(x), math.sin, lambda sp, x: sp.sin(x)),

@@ -321,14 +321,12 @@ class PythonPrinter(Printer):
     spellings: ClassVar[dict[str, Spelling]] = {
         **OPERATORS,
         **_calls(1, **{op: f"math.{op}" for op in (
-            "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "sin", "cos",
+            "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "sin", "cos",
             "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
             "erf", "erfc")}),
         **_calls(2, pow="math.pow", atan2="math.atan2", hypot="math.hypot"),
         "abs": call("abs", 1),
         **_calls(2, min="min", max="max"),
-        "cbrt": Spelling("math.copysign(abs({0}) ** (1.0 / 3.0), {0})", ATOM, (None,),
-                         tight=True, modules=("math",)),
         # exp of -|x| only: no overflow for any x
         "sigmoid": compound("(1.0 / (1.0 + math.exp(-{0})) if {0} >= 0.0 "
                             "else math.exp({0}) / (1.0 + math.exp({0})))", 1, "math"),
@@ -351,6 +349,10 @@ class NumbaPrinter(PythonPrinter):
         f"_{f}_kernel{s}" for f in FUNCTIONS for s in ("", "_serial", "_parallel")}
     always_imported = frozenset({"numba", "numpy"})
     batch = True
+    spellings: ClassVar[dict[str, Spelling]] = {
+        **PythonPrinter.spellings,
+        "cbrt": call("numpy.cbrt", 1),       # numba compiles numpy.cbrt, not math.cbrt
+    }
 
     def kernel(self, fn: Function, name: str, doc: str, returns: str) -> dict[str, Any]:
         """A batch kernel: before the loop, each input array `_args[j]` and each result

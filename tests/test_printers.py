@@ -52,3 +52,11 @@ def test_imports_and_helpers_come_from_what_was_printed():
     src = symback.compile("sigmoid(x)", backend="numpy").source
     assert "def _sigmoid(" in src and "_erf" not in src
 
+
+
+def test_numba_spells_cbrt_with_numpy():
+    """math.cbrt is correctly rounded (abs(x) ** (1/3) was ~200 ulps off at extreme
+    magnitudes); numba compiles numpy.cbrt but not math.cbrt."""
+    assert PRINTERS["python"].spellings["cbrt"].text == "math.cbrt({0})"
+    assert PRINTERS["numba"].spellings["cbrt"].text == "numpy.cbrt({0})"
+    assert "import numpy" in symback.compile("cbrt(x)", backend="numba").source
