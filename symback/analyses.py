@@ -21,11 +21,15 @@ from .schedule import Function, Program
 _INT_GROWTH = 64
 
 
-def annotate(program: Program) -> Program:
-    """Annotate every function of `program` (in place; returns it)."""
+def annotate(program: Program, needed: tuple[str, ...] = ("int_safety", "broadcast")
+             ) -> Program:
+    """Annotate every function of `program` (in place; returns it) with the analyses
+    `needed` (a printer's `Printer.analyses`): "int_safety", "broadcast"."""
     for fn in program.functions.values():
-        fn.int_results, fn.float_inputs = int_safety(fn)
-        fn.full_results = broadcast_results(fn)
+        if "int_safety" in needed:
+            fn.int_results, fn.float_inputs = int_safety(fn)
+        if "broadcast" in needed:
+            fn.full_results = broadcast_results(fn)
     return program
 
 

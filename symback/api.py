@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import parse as _parse
-from . import analyses, derivatives, optimize, schedule
+from . import analyses, derivatives, schedule
 from .errors import ArgumentError, LimitError, SymbackError
 from .graph import DEFAULT_MAX_NODES
 from .parse import DEFAULT_MAX_CHARS, Expression, directives
@@ -270,8 +270,9 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
                                expression.positions[-1], LimitError) from None   # output
     roots = built.roots
     program = schedule.schedule(g, param_nodes, roots, built.labels,  # type: ignore[arg-type]
-                                built.extra_params, reserved=printer.reserved)
-    program = analyses.annotate(optimize.optimize(program, printer))
+                                built.extra_params, reserved=printer.reserved,
+                                printer=printer)
+    program = analyses.annotate(program, printer.analyses)
     out_names = tuple(expression.output_names)
     extra = {"INPUTS": repr(tuple(inputs)), "WRT": repr(tuple(wrt_names)),
              "OUTPUTS": repr(out_names)}

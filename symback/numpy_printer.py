@@ -18,6 +18,7 @@ from .printers import (
     Spelling,
     call,
     compound,
+    signature,
     tuple_text,
 )
 from .schedule import Function
@@ -40,6 +41,7 @@ class NumpyPrinter(Printer):
     number_type = "numpy.ndarray | float"
     always_imported = frozenset({"numpy"})
     chunked = True
+    analyses = ("broadcast",)
     matrix_layout = "an (n, n) + shape array"
     spellings: ClassVar[dict[str, Spelling]] = {
         **OPERATORS,
@@ -148,6 +150,7 @@ class NumpyPrinter(Printer):
             "body": self.prologue(fn),
             "block": lines,
             "block_params": ", ".join(fn.params),
+            "block_signature": signature(f"_{fn.name}", fn.params),
             "block_returns": tuple_text(results),
             "args": tuple_text(list(fn.params)),
             "n_results": len(fn.results),

@@ -117,6 +117,7 @@ class Printer:
         inline: print single-use temporaries inside their user (optimize.py).
         number_type: the annotation of inputs and results.
         always_imported: modules every module of this backend imports.
+        analyses: the analyses of the program it reads (`analyses.annotate`).
     """
 
     name = ""
@@ -128,6 +129,7 @@ class Printer:
     inline = False
     number_type = "float"
     always_imported: frozenset[str] = frozenset()
+    analyses: tuple[str, ...] = ("int_safety",)
     matrix_layout = "nested tuples"   # how a docstring names the layout of a matrix
     batch = False         # writes `<name>_batch` array entry points (`kernel`)
     chunked = False       # runs large inputs in chunks (`function` gets the chunked returns)
@@ -145,8 +147,10 @@ class Printer:
 
     def use(self, spelling: Spelling) -> str:
         """Record the modules and helpers `spelling` needs; return its text."""
-        self.used_modules.update(spelling.modules)
-        self.used_helpers.update(spelling.helpers)
+        if spelling.modules:
+            self.used_modules.update(spelling.modules)
+        if spelling.helpers:
+            self.used_helpers.update(spelling.helpers)
         return spelling.text
 
     def imports(self) -> list[str]:
@@ -177,25 +181,27 @@ class Printer:
         text = str(int(x)) if integer else self.number(x)
         return f"({text})" if tight and text.startswith("-") else text
 
-    def spelling(self, stmt: Stmt) -> Spelling:
-        """How `stmt` is written: its op's spelling, except that `x ** 2` is written
-        `x * x`. Both are one correctly rounded operation, so the values are bit-identical;
-        the product is faster in CPython (no call into `pow`) and overflows to inf instead
-        of raising OverflowError."""
-        if stmt.op == "powi" and stmt.operands[1] == 2.0 and isinstance(stmt.operands[0], str):
+    def spelling(self, op: str, operands: tuple | list) -> Spelling:
+        """How `op` of `operands` (constants are floats) is written: its spelling, except
+        that `x ** 2` is written `x * x`. Both are one correctly rounded operation, so the
+        values are bit-identical; the product is faster in CPython (no call into `pow`) and
+        overflows to inf instead of raising OverflowError."""
+        if op == "powi" and operands[1] == 2.0 and operands[0].__class__ is not float:
             return SQUARE
-        return self.spellings[stmt.op]
+        return self.spellings[op]
 
-    def expression(self, stmt: Stmt, inlined: dict[str, tuple[str, int]] | None = None) -> str:
-        """The right-hand side of one statement; `inlined` maps the names of inlined
-        operands to their (text, precedence), parenthesised where the slot binds tighter."""
-        spelling = self.spelling(stmt)
+    def expression(self, stmt: Stmt, inlined: dict[str, tuple[str, int]] | None = None,
+                   spelling: Spelling | None = None) -> str:
+        """The right-hand side of one statement (written with `spelling`, by default
+        `self.spelling(...)`); `inlined` maps the names of inlined operands to their
+        (text, precedence), parenthesised where the slot binds tighter."""
+        spelling = spelling or self.spelling(stmt.op, stmt.operands)
         ints = OPS[stmt.op].int_operands
-        texts = [self.operand(x, integer=k in ints, tight=spelling.tight)
+        texts = [x if x.__class__ is str else self.operand(x, k in ints, spelling.tight)
                  for k, x in enumerate(stmt.operands)]
         if inlined:
             for slot, x in enumerate(stmt.operands):
-                if isinstance(x, str) and x in inlined:
+                if x in inlined:
                     text, prec = inlined[x]
                     need = spelling.slots[slot]
                     texts[slot] = text if need is not None and prec >= need else f"({text})"
@@ -210,8 +216,9 @@ class Printer:
         inlined: dict[str, tuple[str, int]] = {}
         for k, stmt in enumerate(fn.statements):
             if stmt.inline:                   # printed later, inside its one user
-                inlined[stmt.target] = (self.expression(stmt, inlined),
-                                        self.spelling(stmt).precedence)
+                spelling = self.spelling(stmt.op, stmt.operands)
+                inlined[stmt.target] = (self.expression(stmt, inlined, spelling),
+                                        spelling.precedence)
                 continue
             guard = stmt.guard if self.lazy else -1
             if guard != current:
@@ -231,9 +238,9 @@ class Printer:
 
     # --- functions and their results -------------------------------------------------------
 
-    def params(self, fn: Function) -> str:
-        """The parameter list of a public function, annotated."""
-        return ", ".join(f"{p}: {self.number_type}" for p in fn.params)
+    def params(self, fn: Function) -> list[str]:
+        """The parameters of a public function, annotated."""
+        return [f"{p}: {self.number_type}" for p in fn.params]
 
     def results(self, fn: Function, results: list, expand: bool = True) -> list[str]:
         """The printed `results` of `fn`. A result that can be an int (`x + y` called
@@ -264,6 +271,73 @@ class Printer:
 def tuple_text(items: list[str]) -> str:
     """A Python tuple display of already printed items."""
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
+# --- signatures ---------------------------------------------------------------------------
+
+# Generated code is wrapped as black (and `ruff format`) would wrap it, at black's width.
+LINE = 88
+
+
+def signature(name: str, params: list[str], returns: str = "") -> list[str]:
+    """The lines of `def name(params) -> returns:` as black writes them.
+
+    One line when it fits in `LINE` characters. Otherwise black splits at the parameters'
+    parenthesis: the parameters on one indented line if they fit (and are more than one:
+    a lone parameter gets a trailing comma), else one a line with a trailing comma; then
+    `) -> returns:`, itself split at its last bracket when too long (`_wrap`).
+    """
+    tail = f" -> {returns}:" if returns else ":"
+    one = f"def {name}({', '.join(params)}){tail}"
+    if len(one) <= LINE:
+        return [one]
+    joined = "    " + ", ".join(params)
+    if len(params) > 1 and len(joined) <= LINE:
+        body = [joined]
+    else:
+        body = [f"    {p}," for p in params]
+    return [f"def {name}("] + body + _wrap(")" + tail, "")
+
+
+def _wrap(line: str, indent: str) -> list[str]:
+    """`line` (ending in a bracketed part, then at most `:` or `,`), split as black's right
+    hand split does: at the opening bracket of its last bracketed part, the contents on one
+    line if they fit, else one item a line with a trailing comma, each wrapped again."""
+    if len(indent + line) <= LINE:
+        return [indent + line]
+    close = max(line.rfind("]"), line.rfind(")"))
+    depth, start = 0, -1
+    for k in range(close, -1, -1):
+        depth += {"]": 1, ")": 1, "[": -1, "(": -1}.get(line[k], 0)
+        if depth == 0:
+            start = k
+            break
+    if start < 0:
+        return [indent + line]
+    inner = line[start + 1:close]
+    head, tail = indent + line[:start + 1], indent + line[close:]
+    inside = indent + "    "
+    if len(inside + inner) <= LINE:
+        return [head, inside + inner, tail]
+    lines = [head]
+    for item in _items(inner):
+        lines += _wrap(item + ",", inside)
+    return lines + [tail]
+
+
+def _items(text: str) -> list[str]:
+    """The comma-separated items of `text` at bracket depth 0."""
+    items, depth, start = [], 0, 0
+    for k, ch in enumerate(text):
+        if ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append(text[start:k].strip())
+            start = k + 1
+    items.append(text[start:].strip())
+    return items
 
 
 # --- guards: boolean variables for lazily computed `where` branches -------------------------
@@ -372,7 +446,7 @@ class NumbaPrinter(PythonPrinter):
         return {
             "name": name,
             "kernel": f"_{name}_kernel",
-            "params": ", ".join(fn.params),
+            "signature": signature(f"{name}_batch", fn.params),
             "args": ", ".join(fn.params),
             "doc": doc,
             "setup": setup,
@@ -391,5 +465,5 @@ def _fresh(wanted: str, used: set[str]) -> str:
     return wanted
 
 
-__all__ = ["ATOM", "COMMON_RESERVED", "FUNCTIONS", "OPERATORS", "SQUARE", "NumbaPrinter",
-           "Printer", "PythonPrinter", "Spelling", "call", "compound", "tuple_text"]
+__all__ = ["ATOM", "COMMON_RESERVED", "FUNCTIONS", "LINE", "OPERATORS", "SQUARE", "NumbaPrinter",
+           "Printer", "PythonPrinter", "Spelling", "call", "compound", "signature", "tuple_text"]

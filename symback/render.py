@@ -21,7 +21,7 @@ import jinja2
 
 from ._version import __version__
 from .numpy_printer import NumpyPrinter
-from .printers import NumbaPrinter, Printer, PythonPrinter, tuple_text
+from .printers import NumbaPrinter, Printer, PythonPrinter, signature, tuple_text
 from .schedule import Program
 
 # An expression longer than this is shown shortened in the module docstring.
@@ -181,11 +181,12 @@ def render(program: Program, printer: Printer, *, outputs: list[str], wrt: list[
     functions = []
     for k, spec in enumerate(specs):
         fn = program.functions[spec.name]
+        data = printer.function(fn, spec.returns, chunked[k].returns if chunked else None)
         functions.append({
             "name": spec.name,
-            "annotation": spec.annotation,
             "doc": spec.doc,
-            **printer.function(fn, spec.returns, chunked[k].returns if chunked else None),
+            "signature": signature(spec.name, data.pop("params"), spec.annotation),
+            **data,
         })
     kernels = []
     if printer.batch:

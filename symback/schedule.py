@@ -2,9 +2,10 @@
 
 For each function of the generated module (forward, gradient, value_and_grad, ...) the
 scheduler keeps only the nodes its results need (dead code removal), in id order (a
-topological order), one statement per node. Names are assigned once for the whole module, so
-a node has the same name in every function: inputs and user-named intermediates keep their
-names, adjoints of named nodes read `d_<name>`, other nodes are `_t1, _t2, ...`. Names that
+topological order), one statement per node. Names are assigned per function: inputs and
+user-named intermediates keep their names, adjoints of named nodes read `d_<name>` (in the
+functions that compute them as adjoints), other nodes are `_t1, _t2, ...` numbered from 1 in
+each function. Names that
 would clash with what the generated code uses (the printer's reserved names: `math`, `numpy`,
 builtins, keywords, the module's own function names) are renamed (`math_`); the module still
 lists the user's names in `INPUTS`.
@@ -20,9 +21,14 @@ import builtins
 import heapq
 import keyword
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
 
 from .graph import Graph
 from .ops import OPS
+from .optimize import inline_plan
+
+if TYPE_CHECKING:
+    from .printers import Printer
 
 # Names no generated code may give a value (keywords and builtins), when the caller gives
 # no printer's list (`Printer.reserved`).
@@ -37,9 +43,10 @@ MAX_ALTERNATIVES = 4
 Operand = "str | float"
 
 
-@dataclass(frozen=True)
-class Stmt:
-    """`target = op(operands)`; operands are names (str) or constants (float)."""
+class Stmt(NamedTuple):
+    """`target = op(operands)`; operands are names (str) or constants (float). A named
+    tuple, not a dataclass: passes rebuild statements by the hundred thousand, and a tuple
+    is several times faster to make."""
 
     target: str
     op: str
@@ -84,8 +91,6 @@ class Program:
     params: list[str]             # parameter names as printed (renamed where needed)
     inputs: list[str]             # the user's input names, in the same order
     functions: dict[str, Function]
-    names: dict[int, str]
-    temps: frozenset[str] = frozenset()   # the names made up for unnamed nodes (`_t1`...)
 
     def op_count(self, function: str) -> int:
         """Number of primitive operations of one function: one per statement, whether it
@@ -94,12 +99,12 @@ class Program:
 
 
 class _Namer:
-    """Gives every node one unique, valid, readable Python name."""
+    """Gives every node of one function a unique, valid, readable Python name."""
 
-    def __init__(self, reserved: frozenset[str]) -> None:
+    def __init__(self, reserved: frozenset[str], taken: list[str] = ()) -> None:
         self.reserved = reserved
-        self.taken: set[str] = set()
-        self.counter = 0
+        self.taken: set[str] = set(taken)
+        self.counters: dict[str, int] = {}
 
     def claim(self, wanted: str) -> str:
         name = wanted
@@ -108,75 +113,87 @@ class _Namer:
         self.taken.add(name)
         return name
 
+    def claim_all(self, wanted: list[str]) -> list[str]:
+        return [self.claim(w) for w in wanted]
+
     def temp(self, prefix: str = "_t") -> str:
+        """The next free name `_t1`, `_t2`, ... (numbered per prefix)."""
         while True:
-            self.counter += 1
-            name = f"{prefix}{self.counter}"
+            self.counters[prefix] = self.counters.get(prefix, 0) + 1
+            name = f"{prefix}{self.counters[prefix]}"
             if name not in self.taken and name not in self.reserved:
                 self.taken.add(name)
                 return name
 
 
 def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
-             labels: dict[int, str] | None = None,
+             labels: dict[str, dict[int, str]] | None = None,
              extra_params: dict[str, list[int]] | None = None,
-             reserved: frozenset[str] = RESERVED) -> Program:
+             reserved: frozenset[str] = RESERVED,
+             printer: Printer | None = None) -> Program:
     """Build the program for the given functions.
+
+    Names are given per function: its parameters, then the user's names of its nodes, then
+    its `labels`, then temporaries numbered `_t1, _t2, ...` in statement order. So a node
+    may have a different name in each function (an adjoint name only where it is an
+    adjoint).
 
     Args:
         g: the graph.
         inputs: var nodes, in parameter order.
         roots: function name -> the nodes it returns, in order.
-        labels: preferred names for some nodes (e.g. `d_p` for the adjoint of `p`).
+        labels: function name -> preferred names for some of its nodes (e.g. `d_p` for the
+            adjoint of `p`, in the functions that compute that adjoint).
         extra_params: function name -> var nodes that function takes after `inputs`
             (the tangent inputs `v_x` of a Hessian-vector product).
         reserved: names the generated code uses (the printer's `reserved`); user names
             equal to one of them are renamed (`math_`).
+        printer: with `printer.inline`, temporaries used once are printed inside their
+            user (`optimize.inline_plan`); they are not numbered among the `_t` names.
 
     Returns:
         The `Program`.
     """
     labels = labels or {}
-    namer = _Namer(reserved)
-    names: dict[int, str] = {}
-    params = []
-    for v in inputs:
-        names[v] = namer.claim(g.values[v])
-        params.append(names[v])
     extra_params = extra_params or {}
-    for fname in extra_params:
-        for v in extra_params[fname]:
-            if v not in names:
-                names[v] = namer.claim(g.values[v])
-    every = g.live([r for rs in roots.values() for r in rs])
-    for i in every:
-        if i in g.names:
-            names[i] = namer.claim(g.names[i])
-    for i in every:
-        if i not in names and i in labels:
-            names[i] = namer.claim(labels[i])
-    temps = []
-    for i in every:
-        if i not in names:
-            names[i] = namer.temp()
-            temps.append(names[i])
-    for i in range(len(g)):              # free variables not among the parameters
-        if g.ops[i] == "var" and i not in names:
-            names[i] = namer.claim(g.values[i])
-    functions = {fname: _function(g, fname, params + [names[v] for v in
-                                                      extra_params.get(fname, [])],
-                                  rs, names, namer)
-                 for fname, rs in roots.items()}
-    return Program(params, [g.values[v] for v in inputs], functions, names, frozenset(temps))
+    params = _Namer(reserved).claim_all([g.values[v] for v in inputs])
+    functions = {}
+    for fname, rs in roots.items():
+        namer = _Namer(reserved, params)
+        names = dict(zip(inputs, params))
+        extra = extra_params.get(fname, [])
+        names.update(zip(extra, namer.claim_all([g.values[v] for v in extra])))
+        functions[fname] = _function(g, fname, params + [names[v] for v in extra], rs,
+                                     names, namer, labels.get(fname, {}),
+                                     printer if printer is not None and printer.inline else None)
+    return Program(params, [g.values[v] for v in inputs], functions)
 
 
 def _operand(g: Graph, node: int, names: dict[int, str]):
     return g.values[node] if g.ops[node] == "const" else names[node]
 
 
+def _name_nodes(g: Graph, live: list[int], names: dict[int, str], namer: _Namer,
+                labels: dict[int, str]) -> None:
+    """Give the user's names and the labels to the live nodes of one function, and names
+    to the inputs it may read that are not its parameters."""
+    for i in live:
+        if i in g.names:
+            names[i] = namer.claim(g.names[i])
+    for i in live:
+        if i not in names and i in labels:
+            names[i] = namer.claim(labels[i])
+    for name in g.variables():           # free variables not among the parameters
+        v = g.lookup_var(name)
+        if v not in names:
+            names[v] = namer.claim(name)
+
+
 def _function(g: Graph, fname: str, params: list[str], roots: list[int],
-              names: dict[int, str], namer: _Namer) -> Function:
+              names: dict[int, str], namer: _Namer, labels: dict[int, str],
+              printer: Printer | None) -> Function:
     live = g.live(roots)
+    _name_nodes(g, live, names, namer, labels)
     paths = _guard_paths(g, live, roots)
     items = [(i, paths.get(i, _ALWAYS)) for i in live]
     order = _order(g, items, {})
@@ -186,13 +203,22 @@ def _function(g: Graph, fname: str, params: list[str], roots: list[int],
         if len(order) != len(items):
             raise AssertionError(f"symback bug: {len(items) - len(order)} statements of "
                                  f"{fname} could not be ordered under their guards")
+    nodes = [items[k][0] for k in order]
+    inlined: set[int] = set()
+    if printer is not None:
+        pinned = set(roots) | {c for _, alts in items for path in alts for c, _ in path}
+        temps = {i for i in nodes if i not in names}
+        inlined = inline_plan(g, nodes, [items[k][1] for k in order], pinned, temps, printer)
+    for k, i in enumerate(nodes):          # temporaries, numbered in statement order
+        if i not in names:
+            names[i] = namer.temp("_i" if k in inlined else "_t")
     guard_index: dict[tuple, int] = {}
     guards: list[Guard] = []
     stmts = []
-    for k in order:
-        i, alts = items[k]
+    for k, i in enumerate(nodes):
         stmts.append(Stmt(names[i], g.ops[i], tuple(_operand(g, a, names) for a in g.args[i]),
-                          i, _guard_for(alts, guard_index, guards, names, namer)))
+                          i, _guard_for(items[order[k]][1], guard_index, guards, names, namer),
+                          k in inlined))
     return Function(fname, params, stmts, [_operand(g, r, names) for r in roots], guards)
 
 
