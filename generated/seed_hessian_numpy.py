@@ -19,11 +19,12 @@ __all__ = ["INPUTS", "OUTPUTS", "WRT", "forward", "gradient", "hessian", "hvp", 
 
 
 def _matrix(rows, shape):
-    """A float64 array of shape (len(rows), len(rows[0])) + shape; entries are broadcast."""
-    out = numpy.empty((len(rows), len(rows[0]) if rows else 0) + shape)
+    """A new float64 array of shape shape + (len(rows), len(rows[0])): the batch axes
+    first, as in NumPy and JAX; each entry is broadcast to shape."""
+    out = numpy.empty(shape + (len(rows), len(rows[0]) if rows else 0))
     for i, row in enumerate(rows):
         for j, entry in enumerate(row):
-            out[i, j] = entry
+            out[..., i, j] = entry
     return out
 
 
@@ -104,7 +105,7 @@ def gradient(
         _out = _chunked(_gradient, (x, y, z), 3)
         return (_out[0], _out[1], _out[2])
     d_x, _, d_z = _gradient(x, y, z)
-    return (d_x, d_x, d_z)
+    return (d_x, d_x.copy(), d_z)
 
 
 def _value_and_grad(x, y, z):
@@ -134,7 +135,7 @@ def value_and_grad(
         _out = _chunked(_value_and_grad, (x, y, z), 4)
         return _out[0], (_out[1], _out[2], _out[3])
     _t3, d_x, _, d_z = _value_and_grad(x, y, z)
-    return _t3, (d_x, d_x, d_z)
+    return _t3, (d_x, d_x.copy(), d_z)
 
 
 def _hessian(x, y, z):
@@ -158,14 +159,14 @@ def _hessian(x, y, z):
 def hessian(
     x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | float
 ) -> numpy.ndarray:
-    """Return the Hessian of f (symmetric, WRT order) as an (n, n) + shape array. 9 operations."""
+    """Return the Hessian of f (symmetric, WRT order) as a shape + (n, n) array. 9 operations."""
     x = numpy.asarray(x, dtype=numpy.float64)
     y = numpy.asarray(y, dtype=numpy.float64)
     z = numpy.asarray(z, dtype=numpy.float64)
     _shape = numpy.broadcast_shapes(x.shape, y.shape, z.shape)
     if _large(x, y, z):
         _out = _chunked(_hessian, (x, y, z), 9)
-        return _out.reshape((3, 3) + _out.shape[1:])
+        return numpy.moveaxis(_out.reshape((3, 3) + _out.shape[1:]), (0, 1), (-2, -1))
     _t5, _, _t8, _, _, _, _, _, _t9 = _hessian(x, y, z)
     return _matrix(((_t5, _t5, _t8), (_t5, _t5, _t8), (_t8, _t8, _t9)), _shape)
 
@@ -215,4 +216,4 @@ def hvp(
         _out = _chunked(_hvp, (x, y, z, v_x, v_y, v_z), 3)
         return (_out[0], _out[1], _out[2])
     _t11, _, _t14 = _hvp(x, y, z, v_x, v_y, v_z)
-    return (_t11, _t11, _t14)
+    return (_t11, _t11.copy(), _t14)

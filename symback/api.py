@@ -164,7 +164,7 @@ class Compiled:
     @property
     def hessian(self) -> Callable[..., Any]:
         """hessian(*inputs) -> the symmetric matrix of second derivatives in `wrt` order
-        (nested tuples on the python backend, an array of shape (n, n) + broadcast shape on
+        (nested tuples on the python backend, an array of shape broadcast shape + (n, n) on
         numpy). Needs `compile(..., hessian=True)`."""
         return self._function("hessian")
 
@@ -173,6 +173,13 @@ class Compiled:
         """hvp(*inputs, *v) -> the Hessian times the vector v (one entry per `wrt` input).
         Needs `compile(..., hessian=True)`."""
         return self._function("hvp")
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        """`<function>_batch` (numba backend): the function over arrays, parallel over
+        points; results of the inputs' broadcast shape S, matrices S + (rows, columns)."""
+        if name.endswith("_batch") and not name.startswith("_"):
+            return self._function(name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the module to `path` atomically (a temporary file, then a rename).
@@ -245,7 +252,7 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     """
     if backend not in PRINTERS:
         raise ArgumentError(f"unknown backend {backend!r} (choose from {', '.join(PRINTERS)})")
-    printer = PRINTERS[backend].new()
+    printer = PRINTERS[backend]()
     derivatives.check_mode(mode)
     n_listed = None
     if not isinstance(expr, str) and isinstance(expr, (list, tuple)):

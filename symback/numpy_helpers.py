@@ -14,11 +14,12 @@ def _expand(value, shape):
 
 MATRIX = '''\
 def _matrix(rows, shape):
-    """A float64 array of shape (len(rows), len(rows[0])) + shape; entries are broadcast."""
-    out = numpy.empty((len(rows), len(rows[0]) if rows else 0) + shape)
+    """A new float64 array of shape shape + (len(rows), len(rows[0])): the batch axes
+    first, as in NumPy and JAX; each entry is broadcast to shape."""
+    out = numpy.empty(shape + (len(rows), len(rows[0]) if rows else 0))
     for i, row in enumerate(rows):
         for j, entry in enumerate(row):
-            out[i, j] = entry
+            out[..., i, j] = entry
     return out'''
 
 CHUNKED = '''\

@@ -42,7 +42,7 @@ class NumpyPrinter(Printer):
     always_imported = frozenset({"numpy"})
     chunked = True
     analyses = ("broadcast",)
-    matrix_layout = "an (n, n) + shape array"
+    matrix_layout = "a shape + (n, n) array"
     spellings: ClassVar[dict[str, Spelling]] = {
         **OPERATORS,
         **_numpy_calls(1, **{op: op for op in (
@@ -94,13 +94,20 @@ class NumpyPrinter(Printer):
         """The printed `results` of `fn`. A result computed from every input already has the
         broadcast shape (all ops are elementwise); any other result -- a constant, an input
         itself, or a value that depends on only some inputs -- is expanded to that shape as
-        a new array, so no result aliases an input or comes back as a bare scalar. Without
-        `expand`: entries of a matrix, broadcast when the matrix is filled."""
+        a new array, so no result aliases an input or comes back as a bare scalar. A value
+        returned twice (two inputs with one adjoint: `((x + y) * z)**2`) is copied, so that
+        every returned array is its own. Without `expand`: entries of a matrix, broadcast
+        (copied) when the matrix is filled."""
         if not expand:
             return [self.operand(x) for x in results]
-        return [x if x in fn.full_results
-                else f"{self.helper('_expand', fn)}({self.operand(x)}, _shape)"
-                for x in results]
+        texts, seen = [], set()
+        for x in results:
+            if x not in fn.full_results:
+                texts.append(f"{self.helper('_expand', fn)}({self.operand(x)}, _shape)")
+            else:
+                texts.append(f"{x}.copy()" if x in seen else x)
+                seen.add(x)
+        return texts
 
     def prologue(self, fn: Function) -> list[str]:
         """Convert the inputs to float64 arrays (so ints and lists work); compute the
@@ -112,7 +119,7 @@ class NumpyPrinter(Printer):
         return lines
 
     def matrix(self, rows: list[str], fn: Function | None = None) -> str:
-        """A matrix as an (n, m) + shape array filled from its printed rows."""
+        """A matrix as a shape + (n, m) array filled from its printed rows."""
         return f"{self.helper('_matrix', fn)}({tuple_text(rows)}, _shape)"
 
     def matrix_type(self, row_type: str, n_rows: int) -> str:

@@ -10,7 +10,7 @@ A printer owns every fact about its backend's spelling:
 - its reserved names, laziness (guards honoured or not), number and annotation types, and
   how its functions lay out and return their results.
 
-A printer instance records what one module uses: make a new one per module (`new()`).
+A printer instance records what one module uses: make a new one per module.
 The templates (`templates/<backend>.py.j2`) lay out the module around the printed lines.
 Adding a backend is one printer class and one template.
 """
@@ -138,11 +138,6 @@ class Printer:
         self.used_modules: set[str] = set()
         self.used_helpers: set[str] = set()
 
-    @classmethod
-    def new(cls) -> Printer:
-        """A fresh printer of this backend, with nothing recorded yet."""
-        return cls()
-
     # --- what was printed ------------------------------------------------------------------
 
     def use(self, spelling: Spelling) -> str:
@@ -266,6 +261,10 @@ class Printer:
 
     def matrix_type(self, row_type: str, n_rows: int) -> str:
         return f"tuple[{', '.join([row_type] * n_rows)}]"
+
+    def kernel(self, fn: Function, name: str, doc: str, returns: str) -> dict[str, Any]:
+        """With `batch`: the template data of `<name>_batch` (see `NumbaPrinter`)."""
+        raise NotImplementedError(f"the {self.name} backend writes no batch functions")
 
 
 def tuple_text(items: list[str]) -> str:

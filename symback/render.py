@@ -94,7 +94,8 @@ def function_specs(program: Program, printer: Printer, outputs: list[str], wrt: 
     """How each function returns its results, with its docstring.
 
     With `rows` ("batch": numba's `<name>_batch` array versions, "chunked": numpy's large
-    inputs), the results are the rows of the array `_out`, matrices reshaped slices of it.
+    inputs), the results are the rows of the array `_out`, matrices reshaped slices of it
+    with the batch axes first (`_rows_matrix`).
     """
     funcs = program.functions
     num = "numpy.ndarray" if rows == "batch" else printer.number_type
@@ -112,9 +113,8 @@ def function_specs(program: Program, printer: Printer, outputs: list[str], wrt: 
     grad_type = f"tuple[{', '.join([num] * n_in)}]" if n_in else "tuple[()]"
 
     def matrix(fname: str, flat: list[str], n_rows: int, first: int = 0) -> str:
-        if rows == "chunked":              # rows first.. of _out, already stacked
-            rows_of_out = "_out" if first == 0 else f"_out[{first}:]"
-            return f"{rows_of_out}.reshape(({n_rows}, {n_in}) + _out.shape[1:])"
+        if rows:
+            return _rows_matrix(first, n_rows, n_in)
         return printer.matrix([tuple_text(flat[k * n_in:(k + 1) * n_in]) if n_in else "()"
                                for k in range(n_rows)], funcs[fname])
 
@@ -161,6 +161,15 @@ def function_specs(program: Program, printer: Printer, outputs: list[str], wrt: 
                      f"tuple[{out_type}, {jac_type}]",
                      f"(values, jacobian); {ops('value_and_jacobian')}."),
     ]
+
+
+def _rows_matrix(first: int, n_rows: int, n_cols: int) -> str:
+    """A matrix from the rows `first`.. of the array `_out` (one result per row, of the
+    inputs' broadcast shape S): an S + (n_rows, n_cols) array, batch axes first as in NumPy
+    and JAX (a view of `_out`, which no other result shares)."""
+    rows_of_out = "_out" if first == 0 else f"_out[{first}:]"
+    return (f"numpy.moveaxis({rows_of_out}.reshape(({n_rows}, {n_cols}) + _out.shape[1:]), "
+            "(0, 1), (-2, -1))")
 
 
 def render(program: Program, printer: Printer, *, outputs: list[str], wrt: list[str],

@@ -183,3 +183,10 @@ def test_render_long_signatures_wrapped_like_black():
     result = subprocess.run(["ruff", "format", "--isolated", "-"], input=text,
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0 and result.stdout == text, result.stdout
+
+
+@pytest.mark.parametrize("backend", ["python", "numpy"])
+def test_render_docstrings_count_one_operation_in_the_singular(backend):
+    src = symback.compile("sin(x)", backend=backend).source
+    assert '"""Return f. 1 operation."""' in src and "1 operations" not in src
+    assert "2 operations" in src
