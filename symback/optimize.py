@@ -23,13 +23,12 @@ it is, wherever it is printed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from .ops import OPS
 
 if TYPE_CHECKING:
     from .graph import Graph
-    from .printers import Printer
 
 # Bounds on one printed statement when temporaries are inlined into it.
 MAX_OPS = 8
@@ -37,7 +36,7 @@ MAX_DEPTH = 4
 
 
 def inline_plan(g: Graph, nodes: list[int], guards: list, pinned: set[int],
-                temps: set[int], printer: Printer) -> set[int]:
+                temps: set[int], spelling: Callable[[str, list], Any]) -> set[int]:
     """The positions of the statements printed inside their user's expression.
 
     Args:
@@ -47,7 +46,8 @@ def inline_plan(g: Graph, nodes: list[int], guards: list, pinned: set[int],
             under the same condition).
         pinned: nodes that must stay lines (results, `where` conditions).
         temps: the unnamed nodes (only they are inlined).
-        printer: whose spellings say which operand slots take an expression.
+        spelling: the printer's `Printer.spelling`, `(op, operands) -> Spelling`: which
+            operand slots take an expression (constants among the operands are floats).
 
     A statement is inlined when its node is a temporary used by exactly one operand of one
     later statement, both statements have the same guard (so laziness is unchanged), the
@@ -67,7 +67,7 @@ def inline_plan(g: Graph, nodes: list[int], guards: list, pinned: set[int],
     size: list[tuple[int, int]] = [(1, 1)] * len(nodes)     # (ops, depth) per line
     for m, user in enumerate(nodes):
         operands = [values[a] if ops[a] == "const" else a for a in args[user]]
-        slots = printer.spelling(ops[user], operands).slots
+        slots = spelling(ops[user], operands).slots
         n_ops, depth = 1, 1
         for slot, a in enumerate(args[user]):
             k = candidates.get(a)

@@ -21,14 +21,11 @@ import builtins
 import heapq
 import keyword
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from .graph import Graph
 from .ops import OPS
 from .optimize import inline_plan
-
-if TYPE_CHECKING:
-    from .printers import Printer
 
 # Names no generated code may give a value (keywords and builtins), when the caller gives
 # no printer's list (`Printer.reserved`).
@@ -130,7 +127,7 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
              labels: dict[str, dict[int, str]] | None = None,
              extra_params: dict[str, list[int]] | None = None,
              reserved: frozenset[str] = RESERVED,
-             printer: Printer | None = None) -> Program:
+             inline: Callable[[str, list], Any] | None = None) -> Program:
     """Build the program for the given functions.
 
     Names are given per function: its parameters, then the user's names of its nodes, then
@@ -148,8 +145,9 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
             (the tangent inputs `v_x` of a Hessian-vector product).
         reserved: names the generated code uses (the printer's `reserved`); user names
             equal to one of them are renamed (`math_`).
-        printer: with `printer.inline`, temporaries used once are printed inside their
-            user (`optimize.inline_plan`); they are not numbered among the `_t` names.
+        inline: for printers that inline, their `Printer.spelling`: temporaries used once
+            are then printed inside their user (`optimize.inline_plan`), and are not
+            numbered among the `_t` names.
 
     Returns:
         The `Program`.
@@ -164,8 +162,7 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
         extra = extra_params.get(fname, [])
         names.update(zip(extra, namer.claim_all([g.values[v] for v in extra])))
         functions[fname] = _function(g, fname, params + [names[v] for v in extra], rs,
-                                     names, namer, labels.get(fname, {}),
-                                     printer if printer is not None and printer.inline else None)
+                                     names, namer, labels.get(fname, {}), inline)
     return Program(params, [g.values[v] for v in inputs], functions)
 
 
@@ -191,7 +188,7 @@ def _name_nodes(g: Graph, live: list[int], names: dict[int, str], namer: _Namer,
 
 def _function(g: Graph, fname: str, params: list[str], roots: list[int],
               names: dict[int, str], namer: _Namer, labels: dict[int, str],
-              printer: Printer | None) -> Function:
+              inline: Callable[[str, list], Any] | None) -> Function:
     live = g.live(roots)
     _name_nodes(g, live, names, namer, labels)
     paths = _guard_paths(g, live, roots)
@@ -205,10 +202,10 @@ def _function(g: Graph, fname: str, params: list[str], roots: list[int],
                                  f"{fname} could not be ordered under their guards")
     nodes = [items[k][0] for k in order]
     inlined: set[int] = set()
-    if printer is not None:
+    if inline is not None:
         pinned = set(roots) | {c for _, alts in items for path in alts for c, _ in path}
         temps = {i for i in nodes if i not in names}
-        inlined = inline_plan(g, nodes, [items[k][1] for k in order], pinned, temps, printer)
+        inlined = inline_plan(g, nodes, [items[k][1] for k in order], pinned, temps, inline)
     for k, i in enumerate(nodes):          # temporaries, numbered in statement order
         if i not in names:
             names[i] = namer.temp("_i" if k in inlined else "_t")
