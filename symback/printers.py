@@ -18,6 +18,7 @@ Adding a backend is one printer class and one template.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -276,6 +277,7 @@ def tuple_text(items: list[str]) -> str:
 
 # Generated code is wrapped as black (and `ruff format`) would wrap it, at black's width.
 LINE = 88
+_PUNCTUATION = re.compile(r"[\[\]\(\),]")
 
 
 def signature(name: str, params: list[str], returns: str = "") -> list[str]:
@@ -320,21 +322,27 @@ def _wrap(line: str, indent: str) -> list[str]:
         return [head, inside + inner, tail]
     lines = [head]
     for item in _items(inner):
-        lines += _wrap(item + ",", inside)
+        if len(inside) + len(item) < LINE:      # fits with its comma: the common case
+            lines.append(f"{inside}{item},")
+        else:
+            lines += _wrap(item + ",", inside)
     return lines + [tail]
 
 
 def _items(text: str) -> list[str]:
     """The comma-separated items of `text` at bracket depth 0."""
+    if "[" not in text and "(" not in text:
+        return [item.strip() for item in text.split(",")]
     items, depth, start = [], 0, 0
-    for k, ch in enumerate(text):
+    for match in _PUNCTUATION.finditer(text):
+        ch = match.group()
         if ch in "[(":
             depth += 1
         elif ch in "])":
             depth -= 1
-        elif ch == "," and depth == 0:
-            items.append(text[start:k].strip())
-            start = k + 1
+        elif depth == 0:
+            items.append(text[start:match.start()].strip())
+            start = match.end()
     items.append(text[start:].strip())
     return items
 
