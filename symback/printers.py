@@ -12,7 +12,7 @@ A printer owns every fact about its backend's spelling:
 
 A printer instance records what one module uses: make a new one per module.
 The templates (`templates/<backend>.py.j2`) lay out the module around the printed lines.
-Adding a backend is one printer class and one template.
+Adding a backend is one printer class, one template and its entry in `render.PRINTERS`.
 """
 
 from __future__ import annotations
