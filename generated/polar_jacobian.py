@@ -19,10 +19,8 @@ __all__ = ["INPUTS", "OUTPUTS", "WRT", "forward", "jacobian", "value_and_jacobia
 
 def forward(r: float, theta: float) -> tuple[float, float]:
     """(x, y); 4 operations."""
-    d_r = math.cos(theta)
-    x = r * d_r
-    d_r_ = math.sin(theta)
-    y = r * d_r_
+    x = r * math.cos(theta)
+    y = r * math.sin(theta)
     return (x, y)
 
 
@@ -36,7 +34,9 @@ def jacobian(r: float, theta: float) -> tuple[tuple[float, float], tuple[float, 
     return ((d_r, d_theta), (d_r_, x))
 
 
-def value_and_jacobian(r: float, theta: float) -> tuple[tuple[float, float], tuple[tuple[float, float], tuple[float, float]]]:
+def value_and_jacobian(
+    r: float, theta: float
+) -> tuple[tuple[float, float], tuple[tuple[float, float], tuple[float, float]]]:
     """(values, jacobian); 5 operations."""
     d_r = math.cos(theta)
     x = r * d_r

@@ -40,7 +40,7 @@ EXAMPLES: list[dict[str, Any]] = [
     # Hessian and Hessian-vector product, python backend (nested tuples).
     {"out": "softmax_xent_10_hessian.py", "workload": "softmax_xent_10",
      "options": {"hessian": True}},
-    # Hessian on numpy: an array of shape (n, n) + the inputs' broadcast shape.
+    # Hessian on numpy: an array of shape (the inputs' broadcast shape) + (n, n).
     {"out": "seed_hessian_numpy.py", "workload": "seed",
      "options": {"backend": "numpy", "hessian": True}},
     # Several outputs: forward -> tuple, jacobian / value_and_jacobian (polar -> cartesian).

@@ -182,7 +182,18 @@ def _forward(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9):
     return (_t71,)
 
 
-def forward(x0: numpy.ndarray | float, x1: numpy.ndarray | float, x2: numpy.ndarray | float, x3: numpy.ndarray | float, x4: numpy.ndarray | float, x5: numpy.ndarray | float, x6: numpy.ndarray | float, x7: numpy.ndarray | float, x8: numpy.ndarray | float, x9: numpy.ndarray | float) -> numpy.ndarray | float:
+def forward(
+    x0: numpy.ndarray | float,
+    x1: numpy.ndarray | float,
+    x2: numpy.ndarray | float,
+    x3: numpy.ndarray | float,
+    x4: numpy.ndarray | float,
+    x5: numpy.ndarray | float,
+    x6: numpy.ndarray | float,
+    x7: numpy.ndarray | float,
+    x8: numpy.ndarray | float,
+    x9: numpy.ndarray | float,
+) -> numpy.ndarray | float:
     """Return f. 71 operations."""
     x0 = numpy.asarray(x0, dtype=numpy.float64)
     x1 = numpy.asarray(x1, dtype=numpy.float64)
@@ -206,149 +217,171 @@ def _gradient(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9):
     _t1 = x0 * x0
     _t2 = x1 - _t1
     del _t1
-    _t5 = 1.0 - x0
-    _t8 = x1 * x1
-    _t9 = x2 - _t8
-    del _t8
-    _t13 = 1.0 - x1
-    _t16 = x2 * x2
-    _t17 = x3 - _t16
-    del _t16
-    _t21 = 1.0 - x2
-    _t24 = x3 * x3
-    _t25 = x4 - _t24
-    del _t24
-    _t29 = 1.0 - x3
-    _t32 = x4 * x4
-    _t33 = x5 - _t32
-    del _t32
-    _t37 = 1.0 - x4
-    _t40 = x5 * x5
-    _t41 = x6 - _t40
-    del _t40
-    _t45 = 1.0 - x5
-    _t48 = x6 * x6
-    _t49 = x7 - _t48
-    del _t48
-    _t53 = 1.0 - x6
-    _t56 = x7 * x7
-    _t57 = x8 - _t56
-    del _t56
-    _t61 = 1.0 - x7
-    _t64 = x8 * x8
-    _t65 = x9 - _t64
-    del _t64
-    _t69 = 1.0 - x8
-    _t72 = -2.0 * _t69
-    del _t69
-    d_x9 = 200.0 * _t65
-    _t73 = -200.0 * _t65
-    del _t65
-    _t74 = 2.0 * x8
-    _t75 = _t73 * _t74
-    del _t73, _t74
-    _t76 = _t72 + _t75
-    del _t72, _t75
-    _t77 = -2.0 * _t61
-    del _t61
-    _t78 = 200.0 * _t57
-    d_x8 = _t76 + _t78
-    del _t76, _t78
-    _t79 = -200.0 * _t57
-    del _t57
-    _t80 = 2.0 * x7
-    _t81 = _t79 * _t80
-    del _t79, _t80
-    _t82 = _t77 + _t81
-    del _t77, _t81
-    _t83 = -2.0 * _t53
-    del _t53
-    _t84 = 200.0 * _t49
-    d_x7 = _t82 + _t84
-    del _t82, _t84
-    _t85 = -200.0 * _t49
-    del _t49
-    _t86 = 2.0 * x6
-    _t87 = _t85 * _t86
-    del _t85, _t86
-    _t88 = _t83 + _t87
-    del _t83, _t87
-    _t89 = -2.0 * _t45
-    del _t45
-    _t90 = 200.0 * _t41
-    d_x6 = _t88 + _t90
-    del _t88, _t90
-    _t91 = -200.0 * _t41
-    del _t41
-    _t92 = 2.0 * x5
-    _t93 = _t91 * _t92
-    del _t91, _t92
-    _t94 = _t89 + _t93
-    del _t89, _t93
-    _t95 = -2.0 * _t37
-    del _t37
-    _t96 = 200.0 * _t33
-    d_x5 = _t94 + _t96
-    del _t94, _t96
-    _t97 = -200.0 * _t33
-    del _t33
-    _t98 = 2.0 * x4
-    _t99 = _t97 * _t98
-    del _t97, _t98
-    _t100 = _t95 + _t99
-    del _t95, _t99
-    _t101 = -2.0 * _t29
-    del _t29
-    _t102 = 200.0 * _t25
-    d_x4 = _t100 + _t102
-    del _t100, _t102
-    _t103 = -200.0 * _t25
-    del _t25
-    _t104 = 2.0 * x3
-    _t105 = _t103 * _t104
-    del _t103, _t104
-    _t106 = _t101 + _t105
-    del _t101, _t105
-    _t107 = -2.0 * _t21
-    del _t21
-    _t108 = 200.0 * _t17
-    d_x3 = _t106 + _t108
-    del _t106, _t108
-    _t109 = -200.0 * _t17
-    del _t17
-    _t110 = 2.0 * x2
-    _t111 = _t109 * _t110
-    del _t109, _t110
-    _t112 = _t107 + _t111
-    del _t107, _t111
-    _t113 = -2.0 * _t13
+    _t3 = 1.0 - x0
+    _t4 = x1 * x1
+    _t5 = x2 - _t4
+    del _t4
+    _t6 = 1.0 - x1
+    _t7 = x2 * x2
+    _t8 = x3 - _t7
+    del _t7
+    _t9 = 1.0 - x2
+    _t10 = x3 * x3
+    _t11 = x4 - _t10
+    del _t10
+    _t12 = 1.0 - x3
+    _t13 = x4 * x4
+    _t14 = x5 - _t13
     del _t13
-    _t114 = 200.0 * _t9
-    d_x2 = _t112 + _t114
-    del _t112, _t114
-    _t115 = -200.0 * _t9
+    _t15 = 1.0 - x4
+    _t16 = x5 * x5
+    _t17 = x6 - _t16
+    del _t16
+    _t18 = 1.0 - x5
+    _t19 = x6 * x6
+    _t20 = x7 - _t19
+    del _t19
+    _t21 = 1.0 - x6
+    _t22 = x7 * x7
+    _t23 = x8 - _t22
+    del _t22
+    _t24 = 1.0 - x7
+    _t25 = x8 * x8
+    _t26 = x9 - _t25
+    del _t25
+    _t27 = 1.0 - x8
+    _t28 = -2.0 * _t27
+    del _t27
+    d_x9 = 200.0 * _t26
+    _t29 = -200.0 * _t26
+    del _t26
+    _t30 = 2.0 * x8
+    _t31 = _t29 * _t30
+    del _t29, _t30
+    _t32 = _t28 + _t31
+    del _t28, _t31
+    _t33 = -2.0 * _t24
+    del _t24
+    _t34 = 200.0 * _t23
+    d_x8 = _t32 + _t34
+    del _t32, _t34
+    _t35 = -200.0 * _t23
+    del _t23
+    _t36 = 2.0 * x7
+    _t37 = _t35 * _t36
+    del _t35, _t36
+    _t38 = _t33 + _t37
+    del _t33, _t37
+    _t39 = -2.0 * _t21
+    del _t21
+    _t40 = 200.0 * _t20
+    d_x7 = _t38 + _t40
+    del _t38, _t40
+    _t41 = -200.0 * _t20
+    del _t20
+    _t42 = 2.0 * x6
+    _t43 = _t41 * _t42
+    del _t41, _t42
+    _t44 = _t39 + _t43
+    del _t39, _t43
+    _t45 = -2.0 * _t18
+    del _t18
+    _t46 = 200.0 * _t17
+    d_x6 = _t44 + _t46
+    del _t44, _t46
+    _t47 = -200.0 * _t17
+    del _t17
+    _t48 = 2.0 * x5
+    _t49 = _t47 * _t48
+    del _t47, _t48
+    _t50 = _t45 + _t49
+    del _t45, _t49
+    _t51 = -2.0 * _t15
+    del _t15
+    _t52 = 200.0 * _t14
+    d_x5 = _t50 + _t52
+    del _t50, _t52
+    _t53 = -200.0 * _t14
+    del _t14
+    _t54 = 2.0 * x4
+    _t55 = _t53 * _t54
+    del _t53, _t54
+    _t56 = _t51 + _t55
+    del _t51, _t55
+    _t57 = -2.0 * _t12
+    del _t12
+    _t58 = 200.0 * _t11
+    d_x4 = _t56 + _t58
+    del _t56, _t58
+    _t59 = -200.0 * _t11
+    del _t11
+    _t60 = 2.0 * x3
+    _t61 = _t59 * _t60
+    del _t59, _t60
+    _t62 = _t57 + _t61
+    del _t57, _t61
+    _t63 = -2.0 * _t9
     del _t9
-    _t116 = 2.0 * x1
-    _t117 = _t115 * _t116
-    del _t115, _t116
-    _t118 = _t113 + _t117
-    del _t113, _t117
-    _t119 = -2.0 * _t5
+    _t64 = 200.0 * _t8
+    d_x3 = _t62 + _t64
+    del _t62, _t64
+    _t65 = -200.0 * _t8
+    del _t8
+    _t66 = 2.0 * x2
+    _t67 = _t65 * _t66
+    del _t65, _t66
+    _t68 = _t63 + _t67
+    del _t63, _t67
+    _t69 = -2.0 * _t6
+    del _t6
+    _t70 = 200.0 * _t5
+    d_x2 = _t68 + _t70
+    del _t68, _t70
+    _t71 = -200.0 * _t5
     del _t5
-    _t120 = 200.0 * _t2
-    d_x1 = _t118 + _t120
-    del _t118, _t120
-    _t121 = -200.0 * _t2
+    _t72 = 2.0 * x1
+    _t73 = _t71 * _t72
+    del _t71, _t72
+    _t74 = _t69 + _t73
+    del _t69, _t73
+    _t75 = -2.0 * _t3
+    del _t3
+    _t76 = 200.0 * _t2
+    d_x1 = _t74 + _t76
+    del _t74, _t76
+    _t77 = -200.0 * _t2
     del _t2
-    _t122 = 2.0 * x0
-    _t123 = _t121 * _t122
-    del _t121, _t122
-    d_x0 = _t119 + _t123
-    del _t119, _t123
+    _t78 = 2.0 * x0
+    _t79 = _t77 * _t78
+    del _t77, _t78
+    d_x0 = _t75 + _t79
+    del _t75, _t79
     return (d_x0, d_x1, d_x2, d_x3, d_x4, d_x5, d_x6, d_x7, d_x8, d_x9)
 
 
-def gradient(x0: numpy.ndarray | float, x1: numpy.ndarray | float, x2: numpy.ndarray | float, x3: numpy.ndarray | float, x4: numpy.ndarray | float, x5: numpy.ndarray | float, x6: numpy.ndarray | float, x7: numpy.ndarray | float, x8: numpy.ndarray | float, x9: numpy.ndarray | float) -> tuple[numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float]:
+def gradient(
+    x0: numpy.ndarray | float,
+    x1: numpy.ndarray | float,
+    x2: numpy.ndarray | float,
+    x3: numpy.ndarray | float,
+    x4: numpy.ndarray | float,
+    x5: numpy.ndarray | float,
+    x6: numpy.ndarray | float,
+    x7: numpy.ndarray | float,
+    x8: numpy.ndarray | float,
+    x9: numpy.ndarray | float,
+) -> tuple[
+    numpy.ndarray | float,
+    numpy.ndarray | float,
+    numpy.ndarray | float,
+    numpy.ndarray | float,
+    numpy.ndarray | float,
+    numpy.ndarray | float,
+    numpy.ndarray | float,
+    numpy.ndarray | float,
+    numpy.ndarray | float,
+    numpy.ndarray | float,
+]:
     """Return (df/dx0, df/dx1, df/dx2, df/dx3, df/dx4, df/dx5, df/dx6, df/dx7, df/dx8, df/dx9). 89 operations."""
     x0 = numpy.asarray(x0, dtype=numpy.float64)
     x1 = numpy.asarray(x1, dtype=numpy.float64)
@@ -585,7 +618,32 @@ def _value_and_grad(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9):
     return (_t71, d_x0, d_x1, d_x2, d_x3, d_x4, d_x5, d_x6, d_x7, d_x8, d_x9)
 
 
-def value_and_grad(x0: numpy.ndarray | float, x1: numpy.ndarray | float, x2: numpy.ndarray | float, x3: numpy.ndarray | float, x4: numpy.ndarray | float, x5: numpy.ndarray | float, x6: numpy.ndarray | float, x7: numpy.ndarray | float, x8: numpy.ndarray | float, x9: numpy.ndarray | float) -> tuple[numpy.ndarray | float, tuple[numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float]]:
+def value_and_grad(
+    x0: numpy.ndarray | float,
+    x1: numpy.ndarray | float,
+    x2: numpy.ndarray | float,
+    x3: numpy.ndarray | float,
+    x4: numpy.ndarray | float,
+    x5: numpy.ndarray | float,
+    x6: numpy.ndarray | float,
+    x7: numpy.ndarray | float,
+    x8: numpy.ndarray | float,
+    x9: numpy.ndarray | float,
+) -> tuple[
+    numpy.ndarray | float,
+    tuple[
+        numpy.ndarray | float,
+        numpy.ndarray | float,
+        numpy.ndarray | float,
+        numpy.ndarray | float,
+        numpy.ndarray | float,
+        numpy.ndarray | float,
+        numpy.ndarray | float,
+        numpy.ndarray | float,
+        numpy.ndarray | float,
+        numpy.ndarray | float,
+    ],
+]:
     """Return (f, (df/dx0, df/dx1, df/dx2, df/dx3, df/dx4, df/dx5, df/dx6, df/dx7, df/dx8, df/dx9)). 133 operations."""
     x0 = numpy.asarray(x0, dtype=numpy.float64)
     x1 = numpy.asarray(x1, dtype=numpy.float64)

@@ -18,21 +18,23 @@ __all__ = ["INPUTS", "OUTPUTS", "WRT", "forward", "gradient", "value_and_grad"]
 
 def forward(x: float, y: float, z: float) -> float:
     """Return f. 3 operations."""
-    _t2 = (x + y) * z
-    _t3 = _t2 * _t2
-    return float(_t3)
+    _t1 = (x + y) * z
+    _t2 = _t1 * _t1
+    return float(_t2)
 
 
 def gradient(x: float, y: float, z: float) -> tuple[float, float, float]:
     """Return (df/dx, df/dy, df/dz). 5 operations."""
     _t1 = x + y
-    _t4 = 2.0 * (_t1 * z)
-    d_x = _t4 * z
-    d_z = _t4 * _t1
+    _t2 = 2.0 * (_t1 * z)
+    d_x = _t2 * z
+    d_z = _t2 * _t1
     return (d_x, d_x, d_z)
 
 
-def value_and_grad(x: float, y: float, z: float) -> tuple[float, tuple[float, float, float]]:
+def value_and_grad(
+    x: float, y: float, z: float
+) -> tuple[float, tuple[float, float, float]]:
     """Return (f, (df/dx, df/dy, df/dz)). 6 operations."""
     _t1 = x + y
     _t2 = _t1 * z

@@ -19,11 +19,12 @@ __all__ = ["INPUTS", "OUTPUTS", "WRT", "forward", "gradient", "hessian", "hvp", 
 
 
 def _matrix(rows, shape):
-    """A float64 array of shape (len(rows), len(rows[0])) + shape; entries are broadcast."""
-    out = numpy.empty((len(rows), len(rows[0]) if rows else 0) + shape)
+    """A new float64 array of shape shape + (len(rows), len(rows[0])): the batch axes
+    first, as in NumPy and JAX; each entry is broadcast to shape."""
+    out = numpy.empty(shape + (len(rows), len(rows[0]) if rows else 0))
     for i, row in enumerate(rows):
         for j, entry in enumerate(row):
-            out[i, j] = entry
+            out[..., i, j] = entry
     return out
 
 
@@ -67,7 +68,9 @@ def _forward(x, y, z):
     return (_t3,)
 
 
-def forward(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | float) -> numpy.ndarray | float:
+def forward(
+    x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | float
+) -> numpy.ndarray | float:
     """Return f. 3 operations."""
     x = numpy.asarray(x, dtype=numpy.float64)
     y = numpy.asarray(y, dtype=numpy.float64)
@@ -83,15 +86,17 @@ def _gradient(x, y, z):
     """The statements of gradient() on arrays; returns its results in order."""
     _t1 = x + y
     _t2 = _t1 * z
-    _t4 = 2.0 * _t2
+    _t3 = 2.0 * _t2
     del _t2
-    d_x = _t4 * z
-    d_z = _t4 * _t1
-    del _t1, _t4
+    d_x = _t3 * z
+    d_z = _t3 * _t1
+    del _t1, _t3
     return (d_x, d_x, d_z)
 
 
-def gradient(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | float) -> tuple[numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float]:
+def gradient(
+    x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | float
+) -> tuple[numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float]:
     """Return (df/dx, df/dy, df/dz). 5 operations."""
     x = numpy.asarray(x, dtype=numpy.float64)
     y = numpy.asarray(y, dtype=numpy.float64)
@@ -100,7 +105,7 @@ def gradient(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarra
         _out = _chunked(_gradient, (x, y, z), 3)
         return (_out[0], _out[1], _out[2])
     d_x, _, d_z = _gradient(x, y, z)
-    return (d_x, d_x, d_z)
+    return (d_x, d_x.copy(), d_z)
 
 
 def _value_and_grad(x, y, z):
@@ -116,7 +121,12 @@ def _value_and_grad(x, y, z):
     return (_t3, d_x, d_x, d_z)
 
 
-def value_and_grad(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | float) -> tuple[numpy.ndarray | float, tuple[numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float]]:
+def value_and_grad(
+    x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | float
+) -> tuple[
+    numpy.ndarray | float,
+    tuple[numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float],
+]:
     """Return (f, (df/dx, df/dy, df/dz)). 6 operations."""
     x = numpy.asarray(x, dtype=numpy.float64)
     y = numpy.asarray(y, dtype=numpy.float64)
@@ -125,67 +135,76 @@ def value_and_grad(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.
         _out = _chunked(_value_and_grad, (x, y, z), 4)
         return _out[0], (_out[1], _out[2], _out[3])
     _t3, d_x, _, d_z = _value_and_grad(x, y, z)
-    return _t3, (d_x, d_x, d_z)
+    return _t3, (d_x, d_x.copy(), d_z)
 
 
 def _hessian(x, y, z):
     """The statements of hessian() on arrays; returns its results in order."""
     _t1 = x + y
     _t2 = _t1 * z
-    _t4 = 2.0 * _t2
+    _t3 = 2.0 * _t2
     del _t2
-    _t5 = z * 2.0
-    _t6 = _t5 * z
-    del _t5
-    _t7 = _t1 * 2.0
-    _t8 = _t7 * z
-    _t9 = _t8 + _t4
-    del _t4, _t8
-    _t10 = _t7 * _t1
-    del _t1, _t7
-    return (_t6, _t6, _t9, _t6, _t6, _t9, _t9, _t9, _t10)
+    _t4 = z * 2.0
+    _t5 = _t4 * z
+    del _t4
+    _t6 = _t1 * 2.0
+    _t7 = _t6 * z
+    _t8 = _t7 + _t3
+    del _t3, _t7
+    _t9 = _t6 * _t1
+    del _t1, _t6
+    return (_t5, _t5, _t8, _t5, _t5, _t8, _t8, _t8, _t9)
 
 
-def hessian(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | float) -> numpy.ndarray:
-    """Return the Hessian of f (symmetric, WRT order) as an (n, n) + shape array. 9 operations."""
+def hessian(
+    x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | float
+) -> numpy.ndarray:
+    """Return the Hessian of f (symmetric, WRT order) as a shape + (n, n) array. 9 operations."""
     x = numpy.asarray(x, dtype=numpy.float64)
     y = numpy.asarray(y, dtype=numpy.float64)
     z = numpy.asarray(z, dtype=numpy.float64)
     _shape = numpy.broadcast_shapes(x.shape, y.shape, z.shape)
     if _large(x, y, z):
         _out = _chunked(_hessian, (x, y, z), 9)
-        return _out.reshape((3, 3) + _out.shape[1:])
-    _t6, _, _t9, _, _, _, _, _, _t10 = _hessian(x, y, z)
-    return _matrix(((_t6, _t6, _t9), (_t6, _t6, _t9), (_t9, _t9, _t10)), _shape)
+        return numpy.moveaxis(_out.reshape((3, 3) + _out.shape[1:]), (0, 1), (-2, -1))
+    _t5, _, _t8, _, _, _, _, _, _t9 = _hessian(x, y, z)
+    return _matrix(((_t5, _t5, _t8), (_t5, _t5, _t8), (_t8, _t8, _t9)), _shape)
 
 
 def _hvp(x, y, z, v_x, v_y, v_z):
     """The statements of hvp() on arrays; returns its results in order."""
     _t1 = x + y
     _t2 = _t1 * z
-    _t4 = 2.0 * _t2
+    _t3 = 2.0 * _t2
     del _t2
-    _t11 = v_x + v_y
-    _t12 = _t11 * z
-    _t13 = v_z * _t1
+    _t4 = v_x + v_y
+    _t5 = _t4 * z
+    _t6 = v_z * _t1
+    _t7 = _t5 + _t6
+    del _t5, _t6
+    _t8 = _t7 * 2.0
+    del _t7
+    _t9 = _t8 * z
+    _t10 = v_z * _t3
+    _t11 = _t9 + _t10
+    del _t10, _t9
+    _t12 = _t8 * _t1
+    del _t1, _t8
+    _t13 = _t4 * _t3
+    del _t3, _t4
     _t14 = _t12 + _t13
     del _t12, _t13
-    _t15 = _t14 * 2.0
-    del _t14
-    _t16 = _t15 * z
-    _t17 = v_z * _t4
-    _t18 = _t16 + _t17
-    del _t16, _t17
-    _t19 = _t15 * _t1
-    del _t1, _t15
-    _t20 = _t11 * _t4
-    del _t11, _t4
-    _t21 = _t19 + _t20
-    del _t19, _t20
-    return (_t18, _t18, _t21)
+    return (_t11, _t11, _t14)
 
 
-def hvp(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | float, v_x: numpy.ndarray | float, v_y: numpy.ndarray | float, v_z: numpy.ndarray | float) -> tuple[numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float]:
+def hvp(
+    x: numpy.ndarray | float,
+    y: numpy.ndarray | float,
+    z: numpy.ndarray | float,
+    v_x: numpy.ndarray | float,
+    v_y: numpy.ndarray | float,
+    v_z: numpy.ndarray | float,
+) -> tuple[numpy.ndarray | float, numpy.ndarray | float, numpy.ndarray | float]:
     """Return the Hessian of f times the vector (v_x, v_y, v_z), in WRT order. 14 operations."""
     x = numpy.asarray(x, dtype=numpy.float64)
     y = numpy.asarray(y, dtype=numpy.float64)
@@ -196,5 +215,5 @@ def hvp(x: numpy.ndarray | float, y: numpy.ndarray | float, z: numpy.ndarray | f
     if _large(x, y, z, v_x, v_y, v_z):
         _out = _chunked(_hvp, (x, y, z, v_x, v_y, v_z), 3)
         return (_out[0], _out[1], _out[2])
-    _t18, _, _t21 = _hvp(x, y, z, v_x, v_y, v_z)
-    return (_t18, _t18, _t21)
+    _t11, _, _t14 = _hvp(x, y, z, v_x, v_y, v_z)
+    return (_t11, _t11.copy(), _t14)

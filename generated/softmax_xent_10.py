@@ -18,68 +18,103 @@ OUTPUTS = ('f',)
 __all__ = ["INPUTS", "OUTPUTS", "WRT", "forward", "gradient", "value_and_grad"]
 
 
-def forward(z0: float, z1: float, z2: float, z3: float, z4: float, z5: float, z6: float, z7: float, z8: float, z9: float) -> float:
+def forward(
+    z0: float,
+    z1: float,
+    z2: float,
+    z3: float,
+    z4: float,
+    z5: float,
+    z6: float,
+    z7: float,
+    z8: float,
+    z9: float,
+) -> float:
     """Return f. 21 operations."""
-    _t7 = math.exp(z0) + math.exp(z1) + math.exp(z2) + math.exp(z3)
-    _t13 = _t7 + math.exp(z4) + math.exp(z5) + math.exp(z6)
-    _t19 = _t13 + math.exp(z7) + math.exp(z8) + math.exp(z9)
-    _t21 = math.log(_t19) - z3
-    return _t21
+    _t1 = math.exp(z0) + math.exp(z1) + math.exp(z2) + math.exp(z3)
+    _t2 = _t1 + math.exp(z4) + math.exp(z5) + math.exp(z6)
+    _t3 = _t2 + math.exp(z7) + math.exp(z8) + math.exp(z9)
+    _t4 = math.log(_t3) - z3
+    return _t4
 
 
-def gradient(z0: float, z1: float, z2: float, z3: float, z4: float, z5: float, z6: float, z7: float, z8: float, z9: float) -> tuple[float, float, float, float, float, float, float, float, float, float]:
+def gradient(
+    z0: float,
+    z1: float,
+    z2: float,
+    z3: float,
+    z4: float,
+    z5: float,
+    z6: float,
+    z7: float,
+    z8: float,
+    z9: float,
+) -> tuple[float, float, float, float, float, float, float, float, float, float]:
     """Return (df/dz0, df/dz1, df/dz2, df/dz3, df/dz4, df/dz5, df/dz6, df/dz7, df/dz8, df/dz9). 31 operations."""
     _t1 = math.exp(z0)
     _t2 = math.exp(z1)
-    _t4 = math.exp(z2)
-    _t6 = math.exp(z3)
-    _t8 = math.exp(z4)
-    _t9 = _t1 + _t2 + _t4 + _t6 + _t8
-    _t10 = math.exp(z5)
-    _t12 = math.exp(z6)
-    _t14 = math.exp(z7)
-    _t16 = math.exp(z8)
-    _t17 = _t9 + _t10 + _t12 + _t14 + _t16
-    _t18 = math.exp(z9)
-    _t22 = 1.0 / (_t17 + _t18)
-    d_z9 = _t22 * _t18
-    d_z8 = _t22 * _t16
-    d_z7 = _t22 * _t14
-    d_z6 = _t22 * _t12
-    d_z5 = _t22 * _t10
-    d_z4 = _t22 * _t8
-    d_z3 = -1.0 + _t22 * _t6
-    d_z2 = _t22 * _t4
-    d_z1 = _t22 * _t2
-    d_z0 = _t22 * _t1
+    _t3 = math.exp(z2)
+    _t4 = math.exp(z3)
+    _t5 = math.exp(z4)
+    _t6 = _t1 + _t2 + _t3 + _t4 + _t5
+    _t7 = math.exp(z5)
+    _t8 = math.exp(z6)
+    _t9 = math.exp(z7)
+    _t10 = math.exp(z8)
+    _t11 = _t6 + _t7 + _t8 + _t9 + _t10
+    _t12 = math.exp(z9)
+    _t13 = 1.0 / (_t11 + _t12)
+    d_z9 = _t13 * _t12
+    d_z8 = _t13 * _t10
+    d_z7 = _t13 * _t9
+    d_z6 = _t13 * _t8
+    d_z5 = _t13 * _t7
+    d_z4 = _t13 * _t5
+    d_z3 = -1.0 + _t13 * _t4
+    d_z2 = _t13 * _t3
+    d_z1 = _t13 * _t2
+    d_z0 = _t13 * _t1
     return (d_z0, d_z1, d_z2, d_z3, d_z4, d_z5, d_z6, d_z7, d_z8, d_z9)
 
 
-def value_and_grad(z0: float, z1: float, z2: float, z3: float, z4: float, z5: float, z6: float, z7: float, z8: float, z9: float) -> tuple[float, tuple[float, float, float, float, float, float, float, float, float, float]]:
+def value_and_grad(
+    z0: float,
+    z1: float,
+    z2: float,
+    z3: float,
+    z4: float,
+    z5: float,
+    z6: float,
+    z7: float,
+    z8: float,
+    z9: float,
+) -> tuple[
+    float, tuple[float, float, float, float, float, float, float, float, float, float]
+]:
     """Return (f, (df/dz0, df/dz1, df/dz2, df/dz3, df/dz4, df/dz5, df/dz6, df/dz7, df/dz8, df/dz9)). 33 operations."""
     _t1 = math.exp(z0)
     _t2 = math.exp(z1)
-    _t4 = math.exp(z2)
-    _t6 = math.exp(z3)
-    _t8 = math.exp(z4)
-    _t9 = _t1 + _t2 + _t4 + _t6 + _t8
-    _t10 = math.exp(z5)
-    _t12 = math.exp(z6)
-    _t14 = math.exp(z7)
-    _t16 = math.exp(z8)
-    _t17 = _t9 + _t10 + _t12 + _t14 + _t16
-    _t18 = math.exp(z9)
-    _t19 = _t17 + _t18
-    _t21 = math.log(_t19) - z3
-    _t22 = 1.0 / _t19
-    d_z9 = _t22 * _t18
-    d_z8 = _t22 * _t16
-    d_z7 = _t22 * _t14
-    d_z6 = _t22 * _t12
-    d_z5 = _t22 * _t10
-    d_z4 = _t22 * _t8
-    d_z3 = -1.0 + _t22 * _t6
-    d_z2 = _t22 * _t4
-    d_z1 = _t22 * _t2
-    d_z0 = _t22 * _t1
-    return _t21, (d_z0, d_z1, d_z2, d_z3, d_z4, d_z5, d_z6, d_z7, d_z8, d_z9)
+    _t3 = math.exp(z2)
+    _t4 = math.exp(z3)
+    _t5 = math.exp(z4)
+    _t6 = _t1 + _t2 + _t3 + _t4 + _t5
+    _t7 = math.exp(z5)
+    _t8 = math.exp(z6)
+    _t9 = math.exp(z7)
+    _t10 = math.exp(z8)
+    _t11 = _t6 + _t7 + _t8 + _t9 + _t10
+    _t12 = math.exp(z9)
+    _t13 = _t11 + _t12
+    _t14 = math.log(_t13) - z3
+    _t15 = 1.0 / _t13
+    d_z9 = _t15 * _t12
+    d_z8 = _t15 * _t10
+    d_z7 = _t15 * _t9
+    d_z6 = _t15 * _t8
+    d_z5 = _t15 * _t7
+    d_z4 = _t15 * _t5
+    d_z3 = -1.0 + _t15 * _t4
+    d_z2 = _t15 * _t3
+    d_z1 = _t15 * _t2
+    d_z0 = _t15 * _t1
+    return _t14, (d_z0, d_z1, d_z2, d_z3, d_z4, d_z5, d_z6, d_z7, d_z8, d_z9)

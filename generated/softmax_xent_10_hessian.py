@@ -18,194 +18,272 @@ OUTPUTS = ('f',)
 __all__ = ["INPUTS", "OUTPUTS", "WRT", "forward", "gradient", "hessian", "hvp", "value_and_grad"]
 
 
-def forward(z0: float, z1: float, z2: float, z3: float, z4: float, z5: float, z6: float, z7: float, z8: float, z9: float) -> float:
+def forward(
+    z0: float,
+    z1: float,
+    z2: float,
+    z3: float,
+    z4: float,
+    z5: float,
+    z6: float,
+    z7: float,
+    z8: float,
+    z9: float,
+) -> float:
     """Return f. 21 operations."""
-    _t7 = math.exp(z0) + math.exp(z1) + math.exp(z2) + math.exp(z3)
-    _t13 = _t7 + math.exp(z4) + math.exp(z5) + math.exp(z6)
-    _t19 = _t13 + math.exp(z7) + math.exp(z8) + math.exp(z9)
-    _t21 = math.log(_t19) - z3
-    return _t21
+    _t1 = math.exp(z0) + math.exp(z1) + math.exp(z2) + math.exp(z3)
+    _t2 = _t1 + math.exp(z4) + math.exp(z5) + math.exp(z6)
+    _t3 = _t2 + math.exp(z7) + math.exp(z8) + math.exp(z9)
+    _t4 = math.log(_t3) - z3
+    return _t4
 
 
-def gradient(z0: float, z1: float, z2: float, z3: float, z4: float, z5: float, z6: float, z7: float, z8: float, z9: float) -> tuple[float, float, float, float, float, float, float, float, float, float]:
+def gradient(
+    z0: float,
+    z1: float,
+    z2: float,
+    z3: float,
+    z4: float,
+    z5: float,
+    z6: float,
+    z7: float,
+    z8: float,
+    z9: float,
+) -> tuple[float, float, float, float, float, float, float, float, float, float]:
     """Return (df/dz0, df/dz1, df/dz2, df/dz3, df/dz4, df/dz5, df/dz6, df/dz7, df/dz8, df/dz9). 31 operations."""
     _t1 = math.exp(z0)
     _t2 = math.exp(z1)
-    _t4 = math.exp(z2)
-    _t6 = math.exp(z3)
-    _t8 = math.exp(z4)
-    _t9 = _t1 + _t2 + _t4 + _t6 + _t8
-    _t10 = math.exp(z5)
-    _t12 = math.exp(z6)
-    _t14 = math.exp(z7)
-    _t16 = math.exp(z8)
-    _t17 = _t9 + _t10 + _t12 + _t14 + _t16
-    _t18 = math.exp(z9)
-    _t22 = 1.0 / (_t17 + _t18)
-    d_z9 = _t22 * _t18
-    d_z8 = _t22 * _t16
-    d_z7 = _t22 * _t14
-    d_z6 = _t22 * _t12
-    d_z5 = _t22 * _t10
-    d_z4 = _t22 * _t8
-    d_z3 = -1.0 + _t22 * _t6
-    d_z2 = _t22 * _t4
-    d_z1 = _t22 * _t2
-    d_z0 = _t22 * _t1
+    _t3 = math.exp(z2)
+    _t4 = math.exp(z3)
+    _t5 = math.exp(z4)
+    _t6 = _t1 + _t2 + _t3 + _t4 + _t5
+    _t7 = math.exp(z5)
+    _t8 = math.exp(z6)
+    _t9 = math.exp(z7)
+    _t10 = math.exp(z8)
+    _t11 = _t6 + _t7 + _t8 + _t9 + _t10
+    _t12 = math.exp(z9)
+    _t13 = 1.0 / (_t11 + _t12)
+    d_z9 = _t13 * _t12
+    d_z8 = _t13 * _t10
+    d_z7 = _t13 * _t9
+    d_z6 = _t13 * _t8
+    d_z5 = _t13 * _t7
+    d_z4 = _t13 * _t5
+    d_z3 = -1.0 + _t13 * _t4
+    d_z2 = _t13 * _t3
+    d_z1 = _t13 * _t2
+    d_z0 = _t13 * _t1
     return (d_z0, d_z1, d_z2, d_z3, d_z4, d_z5, d_z6, d_z7, d_z8, d_z9)
 
 
-def value_and_grad(z0: float, z1: float, z2: float, z3: float, z4: float, z5: float, z6: float, z7: float, z8: float, z9: float) -> tuple[float, tuple[float, float, float, float, float, float, float, float, float, float]]:
+def value_and_grad(
+    z0: float,
+    z1: float,
+    z2: float,
+    z3: float,
+    z4: float,
+    z5: float,
+    z6: float,
+    z7: float,
+    z8: float,
+    z9: float,
+) -> tuple[
+    float, tuple[float, float, float, float, float, float, float, float, float, float]
+]:
     """Return (f, (df/dz0, df/dz1, df/dz2, df/dz3, df/dz4, df/dz5, df/dz6, df/dz7, df/dz8, df/dz9)). 33 operations."""
     _t1 = math.exp(z0)
     _t2 = math.exp(z1)
-    _t4 = math.exp(z2)
-    _t6 = math.exp(z3)
-    _t8 = math.exp(z4)
-    _t9 = _t1 + _t2 + _t4 + _t6 + _t8
-    _t10 = math.exp(z5)
-    _t12 = math.exp(z6)
-    _t14 = math.exp(z7)
-    _t16 = math.exp(z8)
-    _t17 = _t9 + _t10 + _t12 + _t14 + _t16
-    _t18 = math.exp(z9)
-    _t19 = _t17 + _t18
-    _t21 = math.log(_t19) - z3
-    _t22 = 1.0 / _t19
-    d_z9 = _t22 * _t18
-    d_z8 = _t22 * _t16
-    d_z7 = _t22 * _t14
-    d_z6 = _t22 * _t12
-    d_z5 = _t22 * _t10
-    d_z4 = _t22 * _t8
-    d_z3 = -1.0 + _t22 * _t6
-    d_z2 = _t22 * _t4
-    d_z1 = _t22 * _t2
-    d_z0 = _t22 * _t1
-    return _t21, (d_z0, d_z1, d_z2, d_z3, d_z4, d_z5, d_z6, d_z7, d_z8, d_z9)
+    _t3 = math.exp(z2)
+    _t4 = math.exp(z3)
+    _t5 = math.exp(z4)
+    _t6 = _t1 + _t2 + _t3 + _t4 + _t5
+    _t7 = math.exp(z5)
+    _t8 = math.exp(z6)
+    _t9 = math.exp(z7)
+    _t10 = math.exp(z8)
+    _t11 = _t6 + _t7 + _t8 + _t9 + _t10
+    _t12 = math.exp(z9)
+    _t13 = _t11 + _t12
+    _t14 = math.log(_t13) - z3
+    _t15 = 1.0 / _t13
+    d_z9 = _t15 * _t12
+    d_z8 = _t15 * _t10
+    d_z7 = _t15 * _t9
+    d_z6 = _t15 * _t8
+    d_z5 = _t15 * _t7
+    d_z4 = _t15 * _t5
+    d_z3 = -1.0 + _t15 * _t4
+    d_z2 = _t15 * _t3
+    d_z1 = _t15 * _t2
+    d_z0 = _t15 * _t1
+    return _t14, (d_z0, d_z1, d_z2, d_z3, d_z4, d_z5, d_z6, d_z7, d_z8, d_z9)
 
 
-def hessian(z0: float, z1: float, z2: float, z3: float, z4: float, z5: float, z6: float, z7: float, z8: float, z9: float) -> tuple[tuple[float, float, float, float, float, float, float, float, float, float], tuple[float, float, float, float, float, float, float, float, float, float], tuple[float, float, float, float, float, float, float, float, float, float], tuple[float, float, float, float, float, float, float, float, float, float], tuple[float, float, float, float, float, float, float, float, float, float], tuple[float, float, float, float, float, float, float, float, float, float], tuple[float, float, float, float, float, float, float, float, float, float], tuple[float, float, float, float, float, float, float, float, float, float], tuple[float, float, float, float, float, float, float, float, float, float], tuple[float, float, float, float, float, float, float, float, float, float]]:
+def hessian(
+    z0: float,
+    z1: float,
+    z2: float,
+    z3: float,
+    z4: float,
+    z5: float,
+    z6: float,
+    z7: float,
+    z8: float,
+    z9: float,
+) -> tuple[
+    tuple[float, float, float, float, float, float, float, float, float, float],
+    tuple[float, float, float, float, float, float, float, float, float, float],
+    tuple[float, float, float, float, float, float, float, float, float, float],
+    tuple[float, float, float, float, float, float, float, float, float, float],
+    tuple[float, float, float, float, float, float, float, float, float, float],
+    tuple[float, float, float, float, float, float, float, float, float, float],
+    tuple[float, float, float, float, float, float, float, float, float, float],
+    tuple[float, float, float, float, float, float, float, float, float, float],
+    tuple[float, float, float, float, float, float, float, float, float, float],
+    tuple[float, float, float, float, float, float, float, float, float, float],
+]:
     """Return the Hessian of f (symmetric, WRT order) as nested tuples. 141 operations."""
     _t1 = math.exp(z0)
     _t2 = math.exp(z1)
-    _t4 = math.exp(z2)
-    _t6 = math.exp(z3)
-    _t8 = math.exp(z4)
-    _t9 = _t1 + _t2 + _t4 + _t6 + _t8
-    _t10 = math.exp(z5)
-    _t12 = math.exp(z6)
-    _t14 = math.exp(z7)
-    _t16 = math.exp(z8)
-    _t17 = _t9 + _t10 + _t12 + _t14 + _t16
-    _t18 = math.exp(z9)
-    _t19 = _t17 + _t18
-    _t22 = 1.0 / _t19
-    _t24 = _t22 / _t19
-    _t25 = _t1 * _t24
-    _t26 = _t2 * _t24
-    _t27 = _t4 * _t24
-    _t28 = _t6 * _t24
-    _t29 = _t8 * _t24
-    _t30 = _t10 * _t24
-    _t31 = _t12 * _t24
-    _t32 = _t14 * _t24
-    _t33 = _t16 * _t24
-    _t36 = -(_t25 * _t18)
-    _t38 = -(_t25 * _t16)
-    _t40 = -(_t25 * _t14)
-    _t42 = -(_t25 * _t12)
-    _t44 = -(_t25 * _t10)
-    _t46 = -(_t25 * _t8)
-    _t48 = -(_t25 * _t6)
-    _t50 = -(_t25 * _t4)
-    _t53 = -(_t25 * _t2)
-    _t54 = (_t22 - _t25) * _t1
-    _t56 = -(_t26 * _t18)
-    _t58 = -(_t26 * _t16)
-    _t60 = -(_t26 * _t14)
-    _t62 = -(_t26 * _t12)
-    _t64 = -(_t26 * _t10)
-    _t66 = -(_t26 * _t8)
-    _t68 = -(_t26 * _t6)
-    _t70 = -(_t26 * _t4)
-    _t72 = (_t22 - _t26) * _t2
-    _t74 = -(_t27 * _t18)
-    _t76 = -(_t27 * _t16)
-    _t78 = -(_t27 * _t14)
-    _t80 = -(_t27 * _t12)
-    _t82 = -(_t27 * _t10)
-    _t84 = -(_t27 * _t8)
-    _t86 = -(_t27 * _t6)
-    _t88 = (_t22 - _t27) * _t4
-    _t90 = -(_t28 * _t18)
-    _t92 = -(_t28 * _t16)
-    _t94 = -(_t28 * _t14)
-    _t96 = -(_t28 * _t12)
-    _t98 = -(_t28 * _t10)
-    _t100 = -(_t28 * _t8)
-    _t102 = (_t22 - _t28) * _t6
-    _t104 = -(_t29 * _t18)
-    _t106 = -(_t29 * _t16)
-    _t108 = -(_t29 * _t14)
-    _t110 = -(_t29 * _t12)
-    _t112 = -(_t29 * _t10)
-    _t114 = (_t22 - _t29) * _t8
-    _t116 = -(_t30 * _t18)
-    _t118 = -(_t30 * _t16)
-    _t120 = -(_t30 * _t14)
-    _t122 = -(_t30 * _t12)
-    _t124 = (_t22 - _t30) * _t10
-    _t126 = -(_t31 * _t18)
-    _t128 = -(_t31 * _t16)
-    _t130 = -(_t31 * _t14)
-    _t132 = (_t22 - _t31) * _t12
-    _t134 = -(_t32 * _t18)
-    _t136 = -(_t32 * _t16)
-    _t138 = (_t22 - _t32) * _t14
-    _t140 = -(_t33 * _t18)
-    _t142 = (_t22 - _t33) * _t16
-    _t144 = (_t22 - _t18 * _t24) * _t18
-    return ((_t54, _t53, _t50, _t48, _t46, _t44, _t42, _t40, _t38, _t36), (_t53, _t72, _t70, _t68, _t66, _t64, _t62, _t60, _t58, _t56), (_t50, _t70, _t88, _t86, _t84, _t82, _t80, _t78, _t76, _t74), (_t48, _t68, _t86, _t102, _t100, _t98, _t96, _t94, _t92, _t90), (_t46, _t66, _t84, _t100, _t114, _t112, _t110, _t108, _t106, _t104), (_t44, _t64, _t82, _t98, _t112, _t124, _t122, _t120, _t118, _t116), (_t42, _t62, _t80, _t96, _t110, _t122, _t132, _t130, _t128, _t126), (_t40, _t60, _t78, _t94, _t108, _t120, _t130, _t138, _t136, _t134), (_t38, _t58, _t76, _t92, _t106, _t118, _t128, _t136, _t142, _t140), (_t36, _t56, _t74, _t90, _t104, _t116, _t126, _t134, _t140, _t144))
+    _t3 = math.exp(z2)
+    _t4 = math.exp(z3)
+    _t5 = math.exp(z4)
+    _t6 = _t1 + _t2 + _t3 + _t4 + _t5
+    _t7 = math.exp(z5)
+    _t8 = math.exp(z6)
+    _t9 = math.exp(z7)
+    _t10 = math.exp(z8)
+    _t11 = _t6 + _t7 + _t8 + _t9 + _t10
+    _t12 = math.exp(z9)
+    _t13 = _t11 + _t12
+    _t14 = 1.0 / _t13
+    _t15 = _t14 / _t13
+    _t16 = _t1 * _t15
+    _t17 = _t2 * _t15
+    _t18 = _t3 * _t15
+    _t19 = _t4 * _t15
+    _t20 = _t5 * _t15
+    _t21 = _t7 * _t15
+    _t22 = _t8 * _t15
+    _t23 = _t9 * _t15
+    _t24 = _t10 * _t15
+    _t25 = -(_t16 * _t12)
+    _t26 = -(_t16 * _t10)
+    _t27 = -(_t16 * _t9)
+    _t28 = -(_t16 * _t8)
+    _t29 = -(_t16 * _t7)
+    _t30 = -(_t16 * _t5)
+    _t31 = -(_t16 * _t4)
+    _t32 = -(_t16 * _t3)
+    _t33 = -(_t16 * _t2)
+    _t34 = (_t14 - _t16) * _t1
+    _t35 = -(_t17 * _t12)
+    _t36 = -(_t17 * _t10)
+    _t37 = -(_t17 * _t9)
+    _t38 = -(_t17 * _t8)
+    _t39 = -(_t17 * _t7)
+    _t40 = -(_t17 * _t5)
+    _t41 = -(_t17 * _t4)
+    _t42 = -(_t17 * _t3)
+    _t43 = (_t14 - _t17) * _t2
+    _t44 = -(_t18 * _t12)
+    _t45 = -(_t18 * _t10)
+    _t46 = -(_t18 * _t9)
+    _t47 = -(_t18 * _t8)
+    _t48 = -(_t18 * _t7)
+    _t49 = -(_t18 * _t5)
+    _t50 = -(_t18 * _t4)
+    _t51 = (_t14 - _t18) * _t3
+    _t52 = -(_t19 * _t12)
+    _t53 = -(_t19 * _t10)
+    _t54 = -(_t19 * _t9)
+    _t55 = -(_t19 * _t8)
+    _t56 = -(_t19 * _t7)
+    _t57 = -(_t19 * _t5)
+    _t58 = (_t14 - _t19) * _t4
+    _t59 = -(_t20 * _t12)
+    _t60 = -(_t20 * _t10)
+    _t61 = -(_t20 * _t9)
+    _t62 = -(_t20 * _t8)
+    _t63 = -(_t20 * _t7)
+    _t64 = (_t14 - _t20) * _t5
+    _t65 = -(_t21 * _t12)
+    _t66 = -(_t21 * _t10)
+    _t67 = -(_t21 * _t9)
+    _t68 = -(_t21 * _t8)
+    _t69 = (_t14 - _t21) * _t7
+    _t70 = -(_t22 * _t12)
+    _t71 = -(_t22 * _t10)
+    _t72 = -(_t22 * _t9)
+    _t73 = (_t14 - _t22) * _t8
+    _t74 = -(_t23 * _t12)
+    _t75 = -(_t23 * _t10)
+    _t76 = (_t14 - _t23) * _t9
+    _t77 = -(_t24 * _t12)
+    _t78 = (_t14 - _t24) * _t10
+    _t79 = (_t14 - _t12 * _t15) * _t12
+    return ((_t34, _t33, _t32, _t31, _t30, _t29, _t28, _t27, _t26, _t25), (_t33, _t43, _t42, _t41, _t40, _t39, _t38, _t37, _t36, _t35), (_t32, _t42, _t51, _t50, _t49, _t48, _t47, _t46, _t45, _t44), (_t31, _t41, _t50, _t58, _t57, _t56, _t55, _t54, _t53, _t52), (_t30, _t40, _t49, _t57, _t64, _t63, _t62, _t61, _t60, _t59), (_t29, _t39, _t48, _t56, _t63, _t69, _t68, _t67, _t66, _t65), (_t28, _t38, _t47, _t55, _t62, _t68, _t73, _t72, _t71, _t70), (_t27, _t37, _t46, _t54, _t61, _t67, _t72, _t76, _t75, _t74), (_t26, _t36, _t45, _t53, _t60, _t66, _t71, _t75, _t78, _t77), (_t25, _t35, _t44, _t52, _t59, _t65, _t70, _t74, _t77, _t79))
 
 
-def hvp(z0: float, z1: float, z2: float, z3: float, z4: float, z5: float, z6: float, z7: float, z8: float, z9: float, v_z0: float, v_z1: float, v_z2: float, v_z3: float, v_z4: float, v_z5: float, v_z6: float, v_z7: float, v_z8: float, v_z9: float) -> tuple[float, float, float, float, float, float, float, float, float, float]:
+def hvp(
+    z0: float,
+    z1: float,
+    z2: float,
+    z3: float,
+    z4: float,
+    z5: float,
+    z6: float,
+    z7: float,
+    z8: float,
+    z9: float,
+    v_z0: float,
+    v_z1: float,
+    v_z2: float,
+    v_z3: float,
+    v_z4: float,
+    v_z5: float,
+    v_z6: float,
+    v_z7: float,
+    v_z8: float,
+    v_z9: float,
+) -> tuple[float, float, float, float, float, float, float, float, float, float]:
     """Return the Hessian of f times the vector (v_z0, v_z1, v_z2, v_z3, v_z4, v_z5, v_z6, v_z7, v_z8, v_z9), in WRT order. 71 operations."""
     _t1 = math.exp(z0)
     _t2 = math.exp(z1)
-    _t4 = math.exp(z2)
-    _t6 = math.exp(z3)
-    _t8 = math.exp(z4)
-    _t9 = _t1 + _t2 + _t4 + _t6 + _t8
-    _t10 = math.exp(z5)
-    _t12 = math.exp(z6)
-    _t14 = math.exp(z7)
-    _t16 = math.exp(z8)
-    _t17 = _t9 + _t10 + _t12 + _t14 + _t16
-    _t18 = math.exp(z9)
-    _t19 = _t17 + _t18
-    _t22 = 1.0 / _t19
-    _t145 = v_z0 * _t1
-    _t146 = v_z1 * _t2
-    _t148 = v_z2 * _t4
-    _t150 = v_z3 * _t6
-    _t152 = v_z4 * _t8
-    _t153 = _t145 + _t146 + _t148 + _t150 + _t152
-    _t154 = v_z5 * _t10
-    _t156 = v_z6 * _t12
-    _t158 = v_z7 * _t14
-    _t160 = v_z8 * _t16
-    _t161 = _t153 + _t154 + _t156 + _t158 + _t160
-    _t162 = v_z9 * _t18
-    _t164 = (_t161 + _t162) * (_t22 / _t19)
-    _t167 = _t162 * _t22 - _t164 * _t18
-    _t170 = _t160 * _t22 - _t164 * _t16
-    _t173 = _t158 * _t22 - _t164 * _t14
-    _t176 = _t156 * _t22 - _t164 * _t12
-    _t179 = _t154 * _t22 - _t164 * _t10
-    _t182 = _t152 * _t22 - _t164 * _t8
-    _t185 = _t150 * _t22 - _t164 * _t6
-    _t188 = _t148 * _t22 - _t164 * _t4
-    _t191 = _t146 * _t22 - _t164 * _t2
-    _t194 = _t145 * _t22 - _t164 * _t1
-    return (_t194, _t191, _t188, _t185, _t182, _t179, _t176, _t173, _t170, _t167)
+    _t3 = math.exp(z2)
+    _t4 = math.exp(z3)
+    _t5 = math.exp(z4)
+    _t6 = _t1 + _t2 + _t3 + _t4 + _t5
+    _t7 = math.exp(z5)
+    _t8 = math.exp(z6)
+    _t9 = math.exp(z7)
+    _t10 = math.exp(z8)
+    _t11 = _t6 + _t7 + _t8 + _t9 + _t10
+    _t12 = math.exp(z9)
+    _t13 = _t11 + _t12
+    _t14 = 1.0 / _t13
+    _t15 = v_z0 * _t1
+    _t16 = v_z1 * _t2
+    _t17 = v_z2 * _t3
+    _t18 = v_z3 * _t4
+    _t19 = v_z4 * _t5
+    _t20 = _t15 + _t16 + _t17 + _t18 + _t19
+    _t21 = v_z5 * _t7
+    _t22 = v_z6 * _t8
+    _t23 = v_z7 * _t9
+    _t24 = v_z8 * _t10
+    _t25 = _t20 + _t21 + _t22 + _t23 + _t24
+    _t26 = v_z9 * _t12
+    _t27 = (_t25 + _t26) * (_t14 / _t13)
+    _t28 = _t26 * _t14 - _t27 * _t12
+    _t29 = _t24 * _t14 - _t27 * _t10
+    _t30 = _t23 * _t14 - _t27 * _t9
+    _t31 = _t22 * _t14 - _t27 * _t8
+    _t32 = _t21 * _t14 - _t27 * _t7
+    _t33 = _t19 * _t14 - _t27 * _t5
+    _t34 = _t18 * _t14 - _t27 * _t4
+    _t35 = _t17 * _t14 - _t27 * _t3
+    _t36 = _t16 * _t14 - _t27 * _t2
+    _t37 = _t15 * _t14 - _t27 * _t1
+    return (_t37, _t36, _t35, _t34, _t33, _t32, _t31, _t30, _t29, _t28)

@@ -34,7 +34,9 @@ def gradient(x: float, y: float, z: float) -> tuple[float, float, float]:
     return (d_p, d_p, d_z)
 
 
-def value_and_grad(x: float, y: float, z: float) -> tuple[float, tuple[float, float, float]]:
+def value_and_grad(
+    x: float, y: float, z: float
+) -> tuple[float, tuple[float, float, float]]:
     """Return (r, (dr/dx, dr/dy, dr/dz)). 6 operations."""
     p = x + y
     q = p * z

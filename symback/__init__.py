@@ -5,8 +5,7 @@ and `value_and_grad` functions compute the value and the exact gradient, importi
 but `math`. See `symback.compile` and `symback.parse`.
 """
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .api import Compiled, compile, parse, read_expr_file  # noqa: E402
 from .errors import (ArgumentError, LimitError, ParseError, SymbackError,  # noqa: E402
                      SymbackWarning)

@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import parse as _parse
-from . import derivatives, optimize, schedule
+from . import analyses, derivatives, schedule
 from .calls import hand_out, missing_message
 from .errors import (ArgumentError, LimitError, MissingFunctionError, SymbackError,
                      SymbackWarning, warn)
 from .graph import DEFAULT_MAX_NODES
 from .parse import DEFAULT_MAX_CHARS, Expression
-from .render import (BACKENDS, FunctionSpec, batch_result_texts, render, result_texts,
-                     tuple_text)
+from .printers import FUNCTIONS as MODULE_FUNCTIONS
+from .render import PRINTERS, render
 from .source import ExprFile, read_expr_file
 from .source import declared_inputs as _declared
 from .source import input_names as _input_names
@@ -115,7 +115,7 @@ class Compiled:
             fn = getattr(self.module, name, None)
             if fn is None:
                 raise MissingFunctionError(missing_message(name, self.module.__all__))
-            fn = hand_out(self, name, fn, numbers_only=self.backend == "python")
+            fn = hand_out(self, name, fn, numbers_only=PRINTERS[self.backend].scalars_only)
             self._functions[name] = fn
         return fn
 
@@ -156,7 +156,7 @@ class Compiled:
     @property
     def hessian(self) -> Callable[..., Any]:
         """hessian(*inputs) -> the symmetric matrix of second derivatives in `wrt` order
-        (nested tuples on the python backend, an array of shape (n, n) + broadcast shape on
+        (nested tuples on the python backend, an array of shape broadcast shape + (n, n) on
         numpy). Needs `compile(..., hessian=True)`."""
         return self._function("hessian")
 
@@ -165,6 +165,13 @@ class Compiled:
         """hvp(*inputs, *v) -> the Hessian times the vector v (one entry per `wrt` input).
         Needs `compile(..., hessian=True)`."""
         return self._function("hvp")
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        """`<function>_batch` (numba backend): the function over arrays, parallel over
+        points; results of the inputs' broadcast shape S, matrices S + (rows, columns)."""
+        if not name.startswith("_") and (name.endswith("_batch") or name in MODULE_FUNCTIONS):
+            return self._function(name)     # a missing one raises MissingFunctionError
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the module to `path` atomically (a temporary file, then a rename).
@@ -246,6 +253,7 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     """
     check_options(backend=backend, hessian=hessian, strict=strict, max_chars=max_chars,
                   max_nodes=max_nodes)
+    printer = PRINTERS[backend]()
     derivatives.check_mode(mode)
     n_listed = None
     if not isinstance(expr, str) and isinstance(expr, (list, tuple)):
@@ -278,21 +286,15 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
                                expression.positions[-1], LimitError) from None   # output
     roots = built.roots
     program = schedule.schedule(g, param_nodes, roots, built.labels,  # type: ignore[arg-type]
-                                built.extra_params)
-    program = optimize.optimize(program, inline=BACKENDS[backend].inline)
-    specs = _function_specs(program, expression, list(wrt_names), backend)
+                                built.extra_params, reserved=printer.reserved,
+                                inline=printer.spelling if printer.inline else None)
+    program = analyses.annotate(program, printer.analyses)
     out_names = tuple(expression.output_names)
     extra = {"INPUTS": repr(tuple(inputs)), "WRT": repr(tuple(wrt_names)),
              "OUTPUTS": repr(out_names)}
     title = _title(out_names, inputs, module_name)
-    batch = None
-    if backend == "numba":                 # array entry points: <name>_batch
-        batch = _function_specs(program, expression, list(wrt_names), backend, batch=True)
-    chunked = None
-    if backend == "numpy":                 # large arrays: results are rows of _chunked's _out
-        chunked = _function_specs(program, expression, list(wrt_names), backend, chunked=True)
-    source = render(program, specs, backend=backend, text=expression.text, title=title,
-                    extra=extra, batch=batch, chunked=chunked)
+    source = render(program, printer, outputs=list(out_names), wrt=list(wrt_names),
+                    text=expression.text, title=title, extra=extra)
     stats = {f"{fname}_ops": program.op_count(fname) for fname in roots}
     stats["graph_nodes"] = len(g)
     return Compiled(source, tuple(inputs), tuple(wrt_names), out_names, backend, stats,
@@ -305,9 +307,9 @@ def check_options(**options: Any) -> None:
     or None."""
     for key, value in options.items():
         if key == "backend":
-            if not isinstance(value, str) or value not in BACKENDS:
+            if not isinstance(value, str) or value not in PRINTERS:
                 raise ArgumentError(f"unknown backend {value!r} "
-                                    f"(choose from {', '.join(BACKENDS)})")
+                                    f"(choose from {', '.join(PRINTERS)})")
         elif key in ("hessian", "strict"):
             if not isinstance(value, bool):
                 raise ArgumentError(f"{key} must be True or False, not {value!r}")
@@ -347,85 +349,6 @@ def _title(outputs: tuple[str, ...], inputs: list[str], module: str) -> str:
     return f"{module}: value and {kind} of {what}({args}), compiled by symback."
 
 
-def _function_specs(program: schedule.Program, expression: Expression, wrt: list[str],
-                    backend: str, batch: bool = False,
-                    chunked: bool = False) -> list[FunctionSpec]:
-    """How each function returns its results, with its docstring. With `batch` (numba),
-    the `<name>_batch` array versions: the same layout over the rows of `_out`. With
-    `chunked` (numpy), the same functions returning the rows of the array `_out` that
-    `_chunked` fills (matrices are reshaped slices of it)."""
-    outs = expression.output_names
-    funcs = program.functions
-    num = "numpy.ndarray" if batch else BACKENDS[backend].number_type
-    n_in = len(wrt)
-
-    def texts(fname: str, expand: bool = True) -> list[str]:
-        if batch or chunked:
-            return batch_result_texts(funcs[fname])
-        return result_texts(funcs[fname], backend, expand)
-
-    def ops(fname: str) -> str:
-        n = program.op_count(fname)
-        return f"{n} operation{'s' if n != 1 else ''}."[:-1].capitalize()
-
-    grad_type = f"tuple[{', '.join([num] * n_in)}]" if n_in else "tuple[()]"
-    as_array = backend == "numpy"          # matrices are stacked arrays on numpy
-
-    def matrix(flat: list[str], n_rows: int, first: int = 0) -> str:
-        if chunked:                        # rows first.. of _out, already stacked
-            rows_of_out = "_out" if first == 0 else f"_out[{first}:]"
-            return f"{rows_of_out}.reshape(({n_rows}, {n_in}) + _out.shape[1:])"
-        text = tuple_text([tuple_text(flat[k * n_in:(k + 1) * n_in]) if n_in else "()"
-                           for k in range(n_rows)])
-        return f"_matrix({text}, _shape)" if as_array else text
-
-    if len(outs) == 1:
-        f, partials = outs[0], [f"d{outs[0]}/d{w}" for w in wrt]
-        shown = tuple_text(partials) if partials else "()"
-        value = texts("forward")[0]
-        vg = texts("value_and_grad")
-        specs = [
-            FunctionSpec("forward", value, num, f"Return {f}. {ops('forward')}."),
-            FunctionSpec("gradient", tuple_text(texts("gradient")) if n_in else "()",
-                         grad_type, f"Return {shown}. {ops('gradient')}."),
-            FunctionSpec("value_and_grad",
-                         f"{vg[0]}, {tuple_text(vg[1:]) if n_in else '()'}",
-                         f"tuple[{num}, {grad_type}]",
-                         f"Return ({f}, {shown}). {ops('value_and_grad')}."),
-        ]
-        if "hessian" in funcs:
-            hess_type = "numpy.ndarray" if as_array else f"tuple[{', '.join([grad_type] * n_in)}]"
-            layout = "an (n, n) + shape array" if as_array else "nested tuples"
-            vs = ", ".join(funcs["hvp"].params[len(funcs["hvp"].params) - n_in:])
-            specs += [
-                FunctionSpec("hessian", matrix(texts("hessian", False), n_in), hess_type,
-                             f"Return the Hessian of {f} (symmetric, WRT order) as {layout}. "
-                             f"{ops('hessian')}."),
-                FunctionSpec("hvp", tuple_text(texts("hvp")) if n_in else "()", grad_type,
-                             f"Return the Hessian of {f} times the vector ({vs}), in WRT "
-                             f"order. {ops('hvp')}."),
-            ]
-        return specs
-    n_out = len(outs)
-
-    def rows(flat: list[str]) -> str:
-        return matrix(flat, n_out)
-
-    vj = texts("value_and_jacobian")
-    vj_raw = texts("value_and_jacobian", False)
-    out_type = f"tuple[{', '.join([num] * n_out)}]"
-    jac_type = "numpy.ndarray" if as_array else f"tuple[{', '.join([grad_type] * n_out)}]"
-    return [
-        FunctionSpec("forward", tuple_text(texts("forward")), out_type,
-                     f"({', '.join(outs)}); {ops('forward')}."),
-        FunctionSpec("jacobian", rows(texts("jacobian", False)), jac_type,
-                     f"one row per output ({', '.join(outs)}), each in WRT order; "
-                     f"{ops('jacobian')}."),
-        FunctionSpec("value_and_jacobian",
-                     f"{tuple_text(vj[:n_out])}, {matrix(vj_raw[n_out:], n_out, n_out)}",
-                     f"tuple[{out_type}, {jac_type}]",
-                     f"(values, jacobian); {ops('value_and_jacobian')}."),
-    ]
 
 
 def write_atomic(path: Path, text: str | bytes) -> Path:

@@ -12,10 +12,10 @@ import sys
 import warnings
 from typing import Any, Sequence
 
-from . import __version__
+from ._version import __version__
 from .api import compile as compile_expr
 from .errors import ArgumentError, SymbackError, SymbackWarning
-from .render import BACKENDS
+from .render import PRINTERS
 from .source import (assignments, is_assignments, is_names, point_directive, read_expr_file,
                      resolve_point)
 
@@ -38,7 +38,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_input_arguments(comp)
     comp.add_argument("-o", "--output", metavar="OUT",
                       help="write the module to OUT (atomically); default: print it")
-    comp.add_argument("--backend", choices=sorted(BACKENDS), default="python",
+    comp.add_argument("--backend", choices=sorted(PRINTERS), default="python",
                       help="python: scalars with math (default); numpy: arrays with "
                       "broadcasting")
     comp.add_argument("--hessian", action="store_true",
@@ -129,7 +129,8 @@ def _run_compile(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
         return 0
     compiled.save(args.output)
     stats = compiled.stats
-    ops = ", ".join(f"{k[:-4]} {v} ops" for k, v in stats.items() if k.endswith("_ops"))
+    ops = ", ".join(f"{k[:-4]} {v} operation{'' if v == 1 else 's'}"
+                    for k, v in stats.items() if k.endswith("_ops"))
     print(f"symback: wrote {args.output} ({len(compiled.inputs)} inputs; {ops})",
           file=sys.stderr)
     return 0

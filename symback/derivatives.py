@@ -56,13 +56,14 @@ class Plan:
 
     Attributes:
         roots: function name -> the nodes it returns, in order.
-        labels: preferred names of some nodes (`d_p`, `dp_dx`).
+        labels: function name -> preferred names of some of its nodes (`d_p`, `dp_dx`), in
+            the functions that compute them as derivatives (not in `forward`).
         extra_params: function name -> var nodes it takes after the inputs (hvp's `v_x`...).
         modes: "jacobian" / "hessian" -> the direction chosen.
     """
 
     roots: dict[str, list[int]]
-    labels: dict[int, str]
+    labels: dict[str, dict[int, str]]
     extra_params: dict[str, list[int]]
     modes: dict[str, str]
 
@@ -240,7 +241,8 @@ def plan(g: Graph, outputs: list[int], wrt: list[int], *, hessian_too: bool = Fa
         jac = jacobian(g, outputs, wrt, mode)
         flat = [d for row in jac.rows for d in row]
         return Plan({"forward": outputs, "jacobian": flat, "value_and_jacobian": outputs + flat},
-                    jac.labels, {}, {"jacobian": jac.mode})
+                    {"jacobian": jac.labels, "value_and_jacobian": jac.labels}, {},
+                    {"jacobian": jac.mode})
     sweep = gradient(g, outputs[0], wrt)
     labels: dict[int, str] = {}
     for who, node in sweep.adjoints.items():
@@ -248,14 +250,14 @@ def plan(g: Graph, outputs: list[int], wrt: list[int], *, hessian_too: bool = Fa
     grads = sweep.grads
     roots = {"forward": list(outputs), "gradient": grads, "value_and_grad": outputs + grads}
     if not hessian_too:
-        return Plan(roots, labels, {}, {})
+        return Plan(roots, {"gradient": labels, "value_and_grad": labels}, {}, {})
     hess = hessian(g, outputs[0], wrt, grads, mode)
-    for node, name in hess.labels.items():
-        labels.setdefault(node, name)
     v = tangent_inputs(g, wrt, list(taken or []))
     roots["hessian"] = [d for row in hess.matrix for d in row]
     roots["hvp"] = hvp(g, wrt, grads, v)
-    return Plan(roots, labels, {"hvp": v}, {"hessian": hess.mode})
+    return Plan(roots, {"gradient": labels, "value_and_grad": labels, "hvp": labels,
+                        "hessian": {**hess.labels, **labels}}, {"hvp": v},
+                {"hessian": hess.mode})
 
 
 def sweep_costs(g: Graph, sources: list[int], roots: list[int]) -> tuple[int, int]:

@@ -165,7 +165,8 @@ def evaluate(g: Graph, point: dict[str, float], upto: int, vals: list[Any] | Non
              errors: dict[int, str] | None = None) -> list[Any]:
     """Evaluate nodes 0..upto numerically with the table's `eval` functions.
 
-    Conditions evaluate to bools; `where` takes the value of the branch its condition picks
+    Conditions evaluate to bools; `where` (`Op.selects`) takes the value of the branch its
+    condition picks
     (the other branch may fail without harm). A node that cannot be computed (log(-1), 1/0,
     an input missing from `point`) gets None and an entry in `errors` (its own error; nodes
     computed from it get None without an entry).
@@ -194,7 +195,7 @@ def evaluate(g: Graph, point: dict[str, float], upto: int, vals: list[Any] | Non
                 errors[i] = f"no value for {values[i]!r}"
             else:
                 v = float(v)
-        elif op == "where":
+        elif OPS[op].selects:                    # where(c, a, b): the branch c picks
             c, a, b = args[i]
             cond = vals[c]
             v = None if cond is None else vals[a] if cond else vals[b]

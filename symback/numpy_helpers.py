@@ -1,7 +1,8 @@
 """Helper functions the numpy backend writes into a generated module, only when it uses them.
 
 Each helper is plain source text (a standalone function over `numpy`), printed verbatim after
-the module's constants. `needed(lines)` says which helpers a module's code refers to.
+the module's constants. The numpy printer records the helpers it prints calls to;
+`closure` adds the helpers those call.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ def _expand(value, shape):
 
 MATRIX = '''\
 def _matrix(rows, shape):
-    """A float64 array of shape (len(rows), len(rows[0])) + shape; entries are broadcast."""
-    out = numpy.empty((len(rows), len(rows[0]) if rows else 0) + shape)
+    """A new float64 array of shape shape + (len(rows), len(rows[0])): the batch axes
+    first, as in NumPy and JAX; each entry is broadcast to shape."""
+    out = numpy.empty(shape + (len(rows), len(rows[0]) if rows else 0))
     for i, row in enumerate(rows):
         for j, entry in enumerate(row):
-            out[i, j] = entry
+            out[..., i, j] = entry
     return out'''
 
 CHUNKED = '''\
@@ -124,11 +126,10 @@ HELPERS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-def needed(lines: list[str], also: list[str] | tuple[str, ...] = ()) -> list[str]:
-    """Names of the helpers called somewhere in `lines` or named in `also` (and the helpers
-    they call), in `HELPERS` order."""
-    used = {name for name in HELPERS if any(f"{name}(" in line for line in lines)}
-    used.update(also)
+def closure(names: set[str] | list[str]) -> list[str]:
+    """The helpers `names` and the helpers they call, in `HELPERS` order (the order they
+    are printed in)."""
+    used = set(names)
     for name in list(HELPERS):
         if name in used:
             used.update(HELPERS[name][2])

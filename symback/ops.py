@@ -1,8 +1,9 @@
 """The rule table: every primitive operation symback knows, defined in exactly one place.
 
-Each `Op` record holds everything about one primitive: its name and arity, how to evaluate it
-on numbers (constant folding), its local partial derivatives, how each backend spells it, its
-sympy twin (the test oracle), where the tests sample it, and what it does at kinks.
+Each `Op` record holds the semantics of one primitive: its name and arity, how to evaluate it
+on numbers (constant folding), its local partial derivatives, its sympy twin (the test
+oracle), where the tests sample it, and what it does at kinks. How each backend spells it is
+the backend's printer's (`printers.py`; a test checks every printer spells every op).
 
 Local partials are written with the graph's own constructors, so `cos(x)` inside the rule for
 `sin` *is* the user's `cos(x)` node when there is one. A rule receives `(out, *args)` as graph
@@ -20,7 +21,8 @@ x**y at (0, 0) has gradient (0, 0) (as PyTorch). Singular points stay singular:
 sqrt'(0), cbrt'(0), log'(0) are infinite (the numpy backend returns inf, the python backend
 raises ZeroDivisionError like `math` does), atan2 at (0, 0) has no derivative (nan / raises).
 
-Adding an operation means adding one record here; the parser, printer, reverse pass and the
+Adding an operation means adding one record here and its spelling to the printers' tables
+(a helper function where a backend lacks it); the parser, reverse pass, analyses and the
 table-driven tests read this table and nothing else.
 """
 
@@ -43,8 +45,6 @@ class Op:
     Attributes:
         name: the op's name in the graph and (for functions) in the input language.
         arity: number of operands.
-        python: spelling in the `math` backend, a format string over operand texts.
-        numpy: spelling in the `numpy` backend.
         partials: one rule per operand, `(out, *args) -> node | number`, or None.
         eval: numeric evaluation used for constant folding (may raise; then no folding).
         sympy: the sympy twin, `(sympy_module, *args) -> sympy expression`.
@@ -53,10 +53,13 @@ class Op:
         operand_kinds: the kind each operand must have ("real" unless said otherwise).
         smooth: False where the op has kinks or jumps (tests keep away from them).
         simplify: algebraic identities tried before a node is built, `(graph, *ids) -> id | None`.
-        infix: True if the spelling is an infix expression.
         int_operands: operands that are integer constants, printed as ints (`x ** 2`).
         keeps_int: True if the python spelling gives an int when its real operands are ints
             (`x + y`), so the python backend converts such results to float.
+        selects: the first operand (a condition) chooses which other operand is the result
+            (`where`): only the chosen one need be computed (lazy evaluation and guards).
+        int_growth: with `keeps_int`, how the digits of an int result grow from those of the
+            operands: "max" (`x + y`), "sum" (`x * y`), "power" (`x ** n`: n times).
         note: the convention at kinks, ties and singular points, for the docs.
         display: how `explain` writes the op for people: (format over operand texts,
             precedence of the result, least precedence each operand needs before it is
@@ -69,8 +72,6 @@ class Op:
 
     name: str
     arity: int
-    python: str
-    numpy: str
     partials: tuple[Rule | None, ...]
     eval: Callable[..., Any] | None
     sympy: Callable[..., Any]
@@ -79,9 +80,10 @@ class Op:
     operand_kinds: tuple[str, ...] = ()
     smooth: bool = True
     simplify: Callable[..., int | None] | None = None
-    infix: bool = False
     int_operands: tuple[int, ...] = ()
     keeps_int: bool = False
+    int_growth: str = "max"
+    selects: bool = False
     note: str = ""
     display: tuple[str, int, tuple[int, ...]] = ("", ATOM, ())
     torch: Callable[..., Any] | None = None
@@ -132,10 +134,6 @@ def _sigmoid(x: float) -> float:
 
 def _softplus(x: float) -> float:
     return math.log1p(math.exp(-abs(x))) + max(x, 0.0)
-
-
-def _cbrt(x: float) -> float:
-    return math.copysign(abs(x) ** (1.0 / 3.0), x)
 
 
 def _div(x: float, y: float) -> float:
@@ -370,6 +368,14 @@ def _powi_dbase(out: Any, x: Any, n: Any) -> Any:
     return n * x ** (n.value - 1.0)          # built through pow: x**1 -> x, x**0 -> 1
 
 
+def _cbrt_d(out: Any, x: Any) -> Any:
+    # 1 / (3 cbrt(x)**2), written (cbrt(x) / x) / 3: the rounding error of cbrt(x) counts
+    # once, not twice as in (1/3) / (out*out) (math.cbrt is not correctly rounded: at
+    # x = 1 - 2**-52 it gives 1.0, and (1/3) / (out*out) was 4 ulps off). At x == 0 that is
+    # 0/0: there the derivative is infinite, (1/3) / (out*out).
+    return where(eq(x, 0.0), (1.0 / 3.0) / (out * out), (out / x) / 3.0)
+
+
 def _tanh_d(out: Any, x: Any) -> Any:
     # sech(x)**2 = 4e / (1 + e)**2 with e = exp(-2|x|): accurate for every x, where
     # 1 - tanh(x)**2 cancels to 0 once tanh(x) rounds to 1 (|x| > 19) and loses digits
@@ -398,135 +404,110 @@ _SQRT_PI = math.sqrt(math.pi)
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
 
-def _arith(name, python, numpy, partials, fn, sp, simplify, domain=(_R, _R), keeps_int=True):
-    return Op(name, 2, python, numpy, partials, fn, sp, domain, simplify=simplify, infix=True,
-              keeps_int=keeps_int)
+def _arith(name, partials, fn, sp, simplify, domain=(_R, _R), keeps_int=True, int_growth="max"):
+    return Op(name, 2, partials, fn, sp, domain, simplify=simplify, keeps_int=keeps_int,
+              int_growth=int_growth)
 
 
-def _fn(name, python, numpy, partial, fn, sp, domain=(_R,), **kw):
-    return Op(name, 1, python, numpy, (partial,), fn, sp, domain, **kw)
+def _fn(name, partial, fn, sp, domain=(_R,), **kw):
+    return Op(name, 1, (partial,), fn, sp, domain, **kw)
 
 
-def _cmp(name, symbol, fn, sp_name):
-    return Op(name, 2, f"{{0}} {symbol} {{1}}", f"{{0}} {symbol} {{1}}", (None, None), fn,
-              lambda sp, a, b: getattr(sp, sp_name)(a, b), (_R, _R), kind="bool",
-              smooth=False, infix=True)
+def _cmp(name, fn, sp_name):
+    return Op(name, 2, (None, None), fn, lambda sp, a, b: getattr(sp, sp_name)(a, b), (_R, _R),
+              kind="bool", smooth=False)
 
 
 _TABLE: list[Op] = [
-    #      name   python            numpy              partials (out, *args)
-    _arith("add", "{0} + {1}", "{0} + {1}", (lambda o, a, b: 1.0, lambda o, a, b: 1.0),
+    #      name   partials (out, *args)
+    _arith("add", (lambda o, a, b: 1.0, lambda o, a, b: 1.0),
            lambda a, b: a + b, lambda sp, a, b: a + b, _simplify_add),
-    _arith("sub", "{0} - {1}", "{0} - {1}", (lambda o, a, b: 1.0, lambda o, a, b: -1.0),
+    _arith("sub", (lambda o, a, b: 1.0, lambda o, a, b: -1.0),
            lambda a, b: a - b, lambda sp, a, b: a - b, _simplify_sub),
-    _arith("mul", "{0} * {1}", "{0} * {1}", (lambda o, a, b: b, lambda o, a, b: a),
-           lambda a, b: a * b, lambda sp, a, b: a * b, _simplify_mul),
-    _arith("div", "{0} / {1}", "{0} / {1}", (lambda o, a, b: 1.0 / b, lambda o, a, b: -o / b),
+    _arith("mul", (lambda o, a, b: b, lambda o, a, b: a),
+           lambda a, b: a * b, lambda sp, a, b: a * b, _simplify_mul, int_growth="sum"),
+    _arith("div", (lambda o, a, b: 1.0 / b, lambda o, a, b: -o / b),
            _div, lambda sp, a, b: a / b, _simplify_div, domain=(_R, _POS), keeps_int=False),
-    _arith("pow", "math.pow({0}, {1})", "numpy.power({0}, {1})", (_pow_dbase, _pow_dexp),
+    _arith("pow", (_pow_dbase, _pow_dexp),
            math.pow, lambda sp, a, b: a ** b, _simplify_pow, domain=(_POS, _R), keeps_int=False),
-    Op("powi", 2, "{0} ** {1}", "{0} ** {1}", (_powi_dbase, None), math.pow,
-       lambda sp, a, b: a ** b, (_R, (-3.0, 4.0)), simplify=_simplify_powi, infix=True,
-       keeps_int=True, int_operands=(1,),
+    Op("powi", 2, (_powi_dbase, None), math.pow,
+       lambda sp, a, b: a ** b, (_R, (-3.0, 4.0)), simplify=_simplify_powi,
+       keeps_int=True, int_operands=(1,), int_growth="power",
        note="integer constant exponent; x**2 at 0 has derivative 0 (no log term is built)"),
-    Op("neg", 1, "-{0}", "-{0}", (lambda o, a: -1.0,), lambda a: -a, lambda sp, a: -a, (_R,),
-       simplify=_simplify_neg, infix=True, keeps_int=True),
-    #   name      python                  numpy                     local partial (out, x)
-    _fn("exp",    "math.exp({0})",        "numpy.exp({0})",         lambda o, x: o,
-        math.exp, lambda sp, x: sp.exp(x)),
-    _fn("expm1",  "math.expm1({0})",      "numpy.expm1({0})",       lambda o, x: exp(x),
-        math.expm1, lambda sp, x: sp.exp(x) - 1),
-    _fn("log",    "math.log({0})",        "numpy.log({0})",         lambda o, x: 1.0 / x,
+    Op("neg", 1, (lambda o, a: -1.0,), lambda a: -a, lambda sp, a: -a, (_R,),
+       simplify=_simplify_neg, keeps_int=True),
+    #   name   local partial (out, x), then evaluation and sympy twin
+    _fn("exp", lambda o, x: o, math.exp, lambda sp, x: sp.exp(x)),
+    _fn("expm1", lambda o, x: exp(x), math.expm1, lambda sp, x: sp.exp(x) - 1),
+    _fn("log", lambda o, x: 1.0 / x,
         math.log, lambda sp, x: sp.log(x), (_POS,), simplify=_simplify_log),
-    _fn("log1p",  "math.log1p({0})",      "numpy.log1p({0})",       lambda o, x: 1.0 / (1.0 + x),
+    _fn("log1p", lambda o, x: 1.0 / (1.0 + x),
         math.log1p, lambda sp, x: sp.log(1 + x), (_POS,), simplify=_simplify_log1p),
-    _fn("log2",   "math.log2({0})",       "numpy.log2({0})",        lambda o, x: (1.0 / _LN2) / x,
-        math.log2, lambda sp, x: sp.log(x, 2), (_POS,)),
-    _fn("log10",  "math.log10({0})",      "numpy.log10({0})",       lambda o, x: (1.0 / _LN10) / x,
-        math.log10, lambda sp, x: sp.log(x, 10), (_POS,)),
-    _fn("sqrt",   "math.sqrt({0})",       "numpy.sqrt({0})",        lambda o, x: 0.5 / o,
+    _fn("log2", lambda o, x: (1.0 / _LN2) / x, math.log2, lambda sp, x: sp.log(x, 2), (_POS,)),
+    _fn("log10", lambda o, x: (1.0 / _LN10) / x, math.log10, lambda sp, x: sp.log(x, 10), (_POS,)),
+    _fn("sqrt", lambda o, x: 0.5 / o,
         math.sqrt, lambda sp, x: sp.sqrt(x), (_POS,), simplify=_simplify_sqrt,
         note="sqrt'(0) is infinite: inf on numpy, ZeroDivisionError on python"),
-    _fn("cbrt",   "math.copysign(abs({0}) ** (1.0 / 3.0), {0})", "numpy.cbrt({0})",
-        lambda o, x: (1.0 / 3.0) / (o * o),
-        _cbrt, lambda sp, x: sp.sign(x) * sp.Abs(x) ** sp.Rational(1, 3), (_POS,),
+    _fn("cbrt", _cbrt_d,
+        math.cbrt, lambda sp, x: sp.sign(x) * sp.Abs(x) ** sp.Rational(1, 3), (_POS,),
         simplify=_simplify_cbrt,
         note="cbrt'(0) is infinite"),
-    _fn("sin",    "math.sin({0})",        "numpy.sin({0})",         lambda o, x: cos(x),
-        math.sin, lambda sp, x: sp.sin(x)),
-    _fn("cos",    "math.cos({0})",        "numpy.cos({0})",         lambda o, x: -sin(x),
-        math.cos, lambda sp, x: sp.cos(x)),
-    _fn("tan",    "math.tan({0})",        "numpy.tan({0})",         lambda o, x: 1.0 + o * o,
-        math.tan, lambda sp, x: sp.tan(x), (_UNIT,)),
-    _fn("asin",   "math.asin({0})",       "numpy.arcsin({0})",      lambda o, x: 1.0 / sqrt((1.0 - x) * (1.0 + x)),
+    _fn("sin", lambda o, x: cos(x), math.sin, lambda sp, x: sp.sin(x)),
+    _fn("cos", lambda o, x: -sin(x), math.cos, lambda sp, x: sp.cos(x)),
+    _fn("tan", lambda o, x: 1.0 + o * o, math.tan, lambda sp, x: sp.tan(x), (_UNIT,)),
+    _fn("asin", lambda o, x: 1.0 / sqrt((1.0 - x) * (1.0 + x)),
         math.asin, lambda sp, x: sp.asin(x), (_UNIT,)),
-    _fn("acos",   "math.acos({0})",       "numpy.arccos({0})",      lambda o, x: -1.0 / sqrt((1.0 - x) * (1.0 + x)),
+    _fn("acos", lambda o, x: -1.0 / sqrt((1.0 - x) * (1.0 + x)),
         math.acos, lambda sp, x: sp.acos(x), (_UNIT,)),
-    _fn("atan",   "math.atan({0})",       "numpy.arctan({0})",      lambda o, x: 1.0 / (1.0 + x * x),
-        math.atan, lambda sp, x: sp.atan(x)),
-    _fn("sinh",   "math.sinh({0})",       "numpy.sinh({0})",        lambda o, x: cosh(x),
-        math.sinh, lambda sp, x: sp.sinh(x)),
-    _fn("cosh",   "math.cosh({0})",       "numpy.cosh({0})",        lambda o, x: sinh(x),
-        math.cosh, lambda sp, x: sp.cosh(x)),
-    _fn("tanh",   "math.tanh({0})",       "numpy.tanh({0})",        _tanh_d,
-        math.tanh, lambda sp, x: sp.tanh(x)),
-    _fn("asinh",  "math.asinh({0})",      "numpy.arcsinh({0})",     lambda o, x: 1.0 / hypot(1.0, x),
-        math.asinh, lambda sp, x: sp.asinh(x)),
-    _fn("acosh",  "math.acosh({0})",      "numpy.arccosh({0})",
-        lambda o, x: 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0)),
+    _fn("atan", lambda o, x: 1.0 / (1.0 + x * x), math.atan, lambda sp, x: sp.atan(x)),
+    _fn("sinh", lambda o, x: cosh(x), math.sinh, lambda sp, x: sp.sinh(x)),
+    _fn("cosh", lambda o, x: sinh(x), math.cosh, lambda sp, x: sp.cosh(x)),
+    _fn("tanh", _tanh_d, math.tanh, lambda sp, x: sp.tanh(x)),
+    _fn("asinh", lambda o, x: 1.0 / hypot(1.0, x), math.asinh, lambda sp, x: sp.asinh(x)),
+    _fn("acosh", lambda o, x: 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0)),
         math.acosh, lambda sp, x: sp.acosh(x), ((1.2, 4.0),)),
-    _fn("atanh",  "math.atanh({0})",      "numpy.arctanh({0})",     lambda o, x: 1.0 / ((1.0 - x) * (1.0 + x)),
+    _fn("atanh", lambda o, x: 1.0 / ((1.0 - x) * (1.0 + x)),
         math.atanh, lambda sp, x: sp.atanh(x), (_UNIT,)),
-    _fn("erf",    "math.erf({0})",        "_erf({0})",              lambda o, x: (2.0 / _SQRT_PI) * _exp_neg_square(x),
+    _fn("erf", lambda o, x: (2.0 / _SQRT_PI) * _exp_neg_square(x),
         math.erf, lambda sp, x: sp.erf(x)),
-    _fn("erfc",   "math.erfc({0})",       "_erfc({0})",             lambda o, x: (-2.0 / _SQRT_PI) * _exp_neg_square(x),
+    _fn("erfc", lambda o, x: (-2.0 / _SQRT_PI) * _exp_neg_square(x),
         math.erfc, lambda sp, x: sp.erfc(x)),
-    _fn("sigmoid", "(1.0 / (1.0 + math.exp(-{0})) if {0} >= 0.0 else math.exp({0}) / (1.0 + math.exp({0})))",
-        "_sigmoid({0})",                                            lambda o, x: o * sigmoid(-x),
-        _sigmoid, lambda sp, x: 1 / (1 + sp.exp(-x))),
-    _fn("softplus", "(math.log1p(math.exp(-abs({0}))) + max({0}, 0.0))", "(numpy.log1p(numpy.exp(-numpy.abs({0}))) + numpy.maximum({0}, 0.0))",
-        lambda o, x: sigmoid(x),
-        _softplus, lambda sp, x: sp.log(1 + sp.exp(x))),
-    _fn("abs",    "abs({0})",             "numpy.abs({0})",         lambda o, x: sign(x),
-        abs, lambda sp, x: sp.Abs(x), smooth=False, keeps_int=True,
+    _fn("sigmoid", lambda o, x: o * sigmoid(-x), _sigmoid, lambda sp, x: 1 / (1 + sp.exp(-x))),
+    _fn("softplus", lambda o, x: sigmoid(x), _softplus, lambda sp, x: sp.log(1 + sp.exp(x))),
+    _fn("abs", lambda o, x: sign(x), abs, lambda sp, x: sp.Abs(x), smooth=False, keeps_int=True,
         note="abs'(0) = 0 (PyTorch's minimum-norm subgradient; JAX gives 1)"),
-    _fn("sign",   "(1.0 if {0} > 0.0 else -1.0 if {0} < 0.0 else 0.0 * {0})", "numpy.sign({0})",
-        lambda o, x: 0.0,
+    _fn("sign", lambda o, x: 0.0,
         _sign, lambda sp, x: sp.sign(x), smooth=False, note="sign' = 0 everywhere, also at 0"),
-    Op("atan2", 2, "math.atan2({0}, {1})", "numpy.arctan2({0}, {1})",
-       # x / r**2 and -y / r**2 with r = hypot(x, y), divided by r twice: x*x + y*y
+    # atan2: x / r**2 and -y / r**2 with r = hypot(x, y), divided by r twice: x*x + y*y
        # underflows to 0 near 1e-160 (atan2(1e-200, 1e-200) had slope inf) and overflows
        # near 1e155 (slope 0), while the ratios x / r, y / r stay in [-1, 1].
+    Op("atan2", 2,
        (lambda o, y, x: (x / hypot(x, y)) / hypot(x, y),
         lambda o, y, x: -(y / hypot(x, y)) / hypot(x, y)),
        math.atan2, lambda sp, y, x: sp.atan2(y, x), (_R, _POS),
        note="atan2(y, x) has no derivative at (0, 0): nan on numpy, ZeroDivisionError on python"),
-    Op("hypot", 2, "math.hypot({0}, {1})", "numpy.hypot({0}, {1})",
-       (lambda o, x, y: x / _nonzero(o), lambda o, x, y: y / _nonzero(o)),
+    Op("hypot", 2, (lambda o, x, y: x / _nonzero(o), lambda o, x, y: y / _nonzero(o)),
        math.hypot, lambda sp, x, y: sp.sqrt(x * x + y * y), (_R, _R),
        smooth=False, note="gradient at (0, 0) is (0, 0), the minimum-norm subgradient"),
-    Op("min", 2, "min({0}, {1})", "numpy.minimum({0}, {1})",
-       (lambda o, a, b: 0.5 - 0.5 * sign(a - b), lambda o, a, b: 0.5 + 0.5 * sign(a - b)),
+    Op("min", 2, (lambda o, a, b: 0.5 - 0.5 * sign(a - b), lambda o, a, b: 0.5 + 0.5 * sign(a - b)),
        min, lambda sp, a, b: sp.Min(a, b), (_R, _R), smooth=False,
        simplify=_simplify_minmax, keeps_int=True,
        note="at a tie each operand gets 0.5 (as JAX and PyTorch)"),
-    Op("max", 2, "max({0}, {1})", "numpy.maximum({0}, {1})",
-       (lambda o, a, b: 0.5 + 0.5 * sign(a - b), lambda o, a, b: 0.5 - 0.5 * sign(a - b)),
+    Op("max", 2, (lambda o, a, b: 0.5 + 0.5 * sign(a - b), lambda o, a, b: 0.5 - 0.5 * sign(a - b)),
        max, lambda sp, a, b: sp.Max(a, b), (_R, _R), smooth=False,
        simplify=_simplify_minmax, keeps_int=True,
        note="at a tie each operand gets 0.5 (as JAX and PyTorch)"),
-    Op("where", 3, "({1} if {0} else {2})", "numpy.where({0}, {1}, {2})",
-       (None, lambda o, c, a, b: where(c, 1.0, 0.0), lambda o, c, a, b: where(c, 0.0, 1.0)),
+    Op("where", 3, (None, lambda o, c, a, b: where(c, 1.0, 0.0), lambda o, c, a, b: where(c, 0.0, 1.0)),
        lambda c, a, b: a if c else b, _sp_where, ((-1.0, 1.0), _R, _R),
        operand_kinds=("bool", "real", "real"), smooth=False, simplify=_simplify_where,
-       keeps_int=True,
+       keeps_int=True, selects=True,
        note="the adjoint goes to the branch taken; the condition gets none"),
-    _cmp("lt", "<", lambda a, b: a < b, "Lt"),
-    _cmp("le", "<=", lambda a, b: a <= b, "Le"),
-    _cmp("gt", ">", lambda a, b: a > b, "Gt"),
-    _cmp("ge", ">=", lambda a, b: a >= b, "Ge"),
-    _cmp("eq", "==", lambda a, b: a == b, "Eq"),
-    _cmp("ne", "!=", lambda a, b: a != b, "Ne"),
+    _cmp("lt", lambda a, b: a < b, "Lt"),
+    _cmp("le", lambda a, b: a <= b, "Le"),
+    _cmp("gt", lambda a, b: a > b, "Gt"),
+    _cmp("ge", lambda a, b: a >= b, "Ge"),
+    _cmp("eq", lambda a, b: a == b, "Eq"),
+    _cmp("ne", lambda a, b: a != b, "Ne"),
 ]
 
 # How `explain` writes each infix op (see `Op.display`); every other op reads `name(a, b)`.

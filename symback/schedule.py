@@ -2,12 +2,13 @@
 
 For each function of the generated module (forward, gradient, value_and_grad, ...) the
 scheduler keeps only the nodes its results need (dead code removal), in id order (a
-topological order), one statement per node. Names are assigned once for the whole module, so
-a node has the same name in every function: inputs and user-named intermediates keep their
-names, adjoints of named nodes read `d_<name>`, other nodes are `_t1, _t2, ...`. Names that
-would clash with what the generated code uses (`math`, `numpy`, builtins, keywords, the
-module's own function names) are renamed (`math_`); the module still lists the user's names
-in `INPUTS`.
+topological order), one statement per node. Names are assigned per function: inputs and
+user-named intermediates keep their names, adjoints of named nodes read `d_<name>` (in the
+functions that compute them as adjoints), other nodes are `_t1, _t2, ...` numbered from 1 in
+each function. Names that
+would clash with what the generated code uses (the printer's reserved names: `math`, `numpy`,
+builtins, keywords, the module's own function names) are renamed (`math_`); the module still
+lists the user's names in `INPUTS`.
 
 Statements carry a *guard*: the `where` conditions under which their value is needed. The
 python backend computes a statement only when its guard holds, so `where(x > 0, sqrt(x), 0)`
@@ -20,24 +21,15 @@ import builtins
 import heapq
 import keyword
 from dataclasses import dataclass, field
+from typing import Any, Callable, NamedTuple
 
 from .graph import Graph
+from .ops import OPS
+from .optimize import inline_plan
 
-_FUNCTIONS = ("forward", "gradient", "value_and_grad", "jacobian", "value_and_jacobian",
-              "hessian", "hvp")
-
-# Names the generated modules use; user names that equal one of these are renamed.
-RESERVED = frozenset(
-    set(keyword.kwlist) | set(getattr(keyword, "softkwlist", [])) | set(dir(builtins))
-    | {"math", "numpy", "np", "forward", "gradient", "value_and_grad", "jacobian", "hessian",
-       "hvp", "jvp", "INPUTS", "WRT", "OUTPUTS", "EXPRESSION", "value_and_jacobian",
-       "_shape", "_expand", "_matrix", "_erf", "_erfc", "_erfc_pos", "_ERF_SMALL",
-       "_ERFCX", "_sigmoid", "numba", "_JIT", "_flat_arrays", "_args", "_out", "_i", "_size",
-       "_PARALLEL_WORK", "_CHUNK", "_chunked", "_large"}
-    | {f"_{f}" for f in _FUNCTIONS}
-    | {f"{f}_batch" for f in _FUNCTIONS}
-    | {f"_{f}_kernel{s}" for f in _FUNCTIONS for s in ("", "_serial", "_parallel")}
-)
+# Names no generated code may give a value (keywords and builtins), when the caller gives
+# no printer's list (`Printer.reserved`).
+RESERVED = frozenset(set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(builtins)))
 
 # Longest chain of nested `where` conditions tracked as a guard, and most alternatives
 # (`c1 or c2`) a guard may have; beyond them values are computed under a weaker guard
@@ -50,9 +42,10 @@ Operand = "str | float"
 NEVER = -2                   # the guard of a statement no taken branch needs
 
 
-@dataclass(frozen=True)
-class Stmt:
-    """`target = op(operands)`; operands are names (str) or constants (float)."""
+class Stmt(NamedTuple):
+    """`target = op(operands)`; operands are names (str) or constants (float). A named
+    tuple, not a dataclass: passes rebuild statements by the hundred thousand, and a tuple
+    is several times faster to make."""
 
     target: str
     op: str
@@ -86,7 +79,10 @@ class Function:
     statements: list[Stmt]
     results: list                 # operands returned, in order
     guards: list[Guard] = field(default_factory=list)
-    notes: dict = field(default_factory=dict, repr=False, compare=False)  # renderer's cache
+    # Written by `analyses.annotate` before rendering (see there):
+    int_results: frozenset = frozenset()   # results that can be ints when called with ints
+    float_inputs: tuple = ()               # inputs converted to float on entry
+    full_results: frozenset = frozenset()  # results computed from every input
 
 
 @dataclass
@@ -96,8 +92,6 @@ class Program:
     params: list[str]             # parameter names as printed (renamed where needed)
     inputs: list[str]             # the user's input names, in the same order
     functions: dict[str, Function]
-    names: dict[int, str]
-    temps: frozenset[str] = frozenset()   # the names made up for unnamed nodes (`_t1`...)
 
     def op_count(self, function: str) -> int:
         """Number of primitive operations of one function: one per statement, whether it
@@ -106,93 +100,119 @@ class Program:
 
 
 class _Namer:
-    """Gives every node one unique, valid, readable Python name."""
+    """Gives every node of one function a unique, valid, readable Python name."""
 
-    def __init__(self) -> None:
-        self.taken: set[str] = set()
-        self.counter = 0
+    def __init__(self, reserved: frozenset[str], taken: list[str] = ()) -> None:
+        self.reserved = reserved
+        self.taken: set[str] = set(taken)
+        self.counters: dict[str, int] = {}
 
     def claim(self, wanted: str) -> str:
         name = wanted
-        while name in RESERVED or name in self.taken:
+        while name in self.reserved or name in self.taken:
             name += "_"
         self.taken.add(name)
         return name
 
+    def claim_all(self, wanted: list[str]) -> list[str]:
+        return [self.claim(w) for w in wanted]
+
     def temp(self, prefix: str = "_t") -> str:
+        """The next free name `_t1`, `_t2`, ... (numbered per prefix)."""
         while True:
-            self.counter += 1
-            name = f"{prefix}{self.counter}"
-            if name not in self.taken and name not in RESERVED:
+            self.counters[prefix] = self.counters.get(prefix, 0) + 1
+            name = f"{prefix}{self.counters[prefix]}"
+            if name not in self.taken and name not in self.reserved:
                 self.taken.add(name)
                 return name
 
 
 def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
-             labels: dict[int, str] | None = None,
-             extra_params: dict[str, list[int]] | None = None) -> Program:
+             labels: dict[str, dict[int, str]] | None = None,
+             extra_params: dict[str, list[int]] | None = None,
+             reserved: frozenset[str] = RESERVED,
+             inline: Callable[[str, list], Any] | None = None) -> Program:
     """Build the program for the given functions.
+
+    Names are given per function: its parameters, then the user's names of its nodes, then
+    its `labels`, then temporaries numbered `_t1, _t2, ...` in statement order. So a node
+    may have a different name in each function (an adjoint name only where it is an
+    adjoint).
 
     Args:
         g: the graph.
         inputs: var nodes, in parameter order.
         roots: function name -> the nodes it returns, in order.
-        labels: preferred names for some nodes (e.g. `d_p` for the adjoint of `p`).
+        labels: function name -> preferred names for some of its nodes (e.g. `d_p` for the
+            adjoint of `p`, in the functions that compute that adjoint).
         extra_params: function name -> var nodes that function takes after `inputs`
             (the tangent inputs `v_x` of a Hessian-vector product).
+        reserved: names the generated code uses (the printer's `reserved`); user names
+            equal to one of them are renamed (`math_`).
+        inline: for printers that inline, their `Printer.spelling`: temporaries used once
+            are then printed inside their user (`optimize.inline_plan`), and are not
+            numbered among the `_t` names.
 
     Returns:
         The `Program`.
     """
     labels = labels or {}
-    namer = _Namer()
-    names: dict[int, str] = {}
-    params = []
-    for v in inputs:
-        names[v] = namer.claim(g.values[v])
-        params.append(names[v])
     extra_params = extra_params or {}
-    for fname in extra_params:
-        for v in extra_params[fname]:
-            if v not in names:
-                names[v] = namer.claim(g.values[v])
-    every = g.live([r for rs in roots.values() for r in rs])
-    for i in every:
-        if i in g.names:
-            names[i] = namer.claim(g.names[i])
-    for i in every:
-        if i not in names and i in labels:
-            names[i] = namer.claim(labels[i])
-    temps = []
-    for i in every:
-        if i not in names:
-            names[i] = namer.temp()
-            temps.append(names[i])
-    for i in range(len(g)):              # free variables not among the parameters
-        if g.ops[i] == "var" and i not in names:
-            names[i] = namer.claim(g.values[i])
-    functions = {fname: _function(g, fname, params + [names[v] for v in
-                                                      extra_params.get(fname, [])],
-                                  rs, names, namer)
-                 for fname, rs in roots.items()}
-    return Program(params, [g.values[v] for v in inputs], functions, names, frozenset(temps))
+    params = _Namer(reserved).claim_all([g.values[v] for v in inputs])
+    functions = {}
+    for fname, rs in roots.items():
+        namer = _Namer(reserved, params)
+        names = dict(zip(inputs, params))
+        extra = extra_params.get(fname, [])
+        names.update(zip(extra, namer.claim_all([g.values[v] for v in extra])))
+        functions[fname] = _function(g, fname, params + [names[v] for v in extra], rs,
+                                     names, namer, labels.get(fname, {}), inline)
+    return Program(params, [g.values[v] for v in inputs], functions)
 
 
 def _operand(g: Graph, node: int, names: dict[int, str]):
     return g.values[node] if g.ops[node] == "const" else names[node]
 
 
+def _name_nodes(g: Graph, live: list[int], names: dict[int, str], namer: _Namer,
+                labels: dict[int, str]) -> None:
+    """Give the user's names and the labels to the live nodes of one function, and names
+    to the inputs it may read that are not its parameters."""
+    for i in live:
+        if i in g.names:
+            names[i] = namer.claim(g.names[i])
+    for i in live:
+        if i not in names and i in labels:
+            names[i] = namer.claim(labels[i])
+    for name in g.variables():           # free variables not among the parameters
+        v = g.lookup_var(name)
+        if v not in names:
+            names[v] = namer.claim(name)
+
+
 def _function(g: Graph, fname: str, params: list[str], roots: list[int],
-              names: dict[int, str], namer: _Namer) -> Function:
+              names: dict[int, str], namer: _Namer, labels: dict[int, str],
+              inline: Callable[[str, list], Any] | None) -> Function:
     live = g.live(roots)
+    _name_nodes(g, live, names, namer, labels)
     paths = _guard_paths(g, live, roots)
     items = _place(g, [(i, paths.get(i)) for i in live])
+    nodes = [i for i, _ in items]
+    inlined: set[int] = set()
+    if inline is not None:
+        pinned = set(roots) | {c for _, alts in items for path in alts or () for c, _ in path}
+        temps = {i for i in nodes if i not in names}
+        inlined = inline_plan(g, nodes, [alts for _, alts in items], pinned, temps, inline)
+    for k, i in enumerate(nodes):          # temporaries, numbered in statement order
+        if i not in names:
+            names[i] = namer.temp("_i" if k in inlined else "_t")
     guard_index: dict[tuple, int] = {}
     guards: list[Guard] = []
     stmts = []
-    for i, alts in items:
+    for k, i in enumerate(nodes):
         stmts.append(Stmt(names[i], g.ops[i], tuple(_operand(g, a, names) for a in g.args[i]),
-                          i, _guard_for(alts, guard_index, guards, names, namer)))
+                          i, _guard_for(items[k][1], guard_index, guards, names, namer),
+                          k in inlined))
     return Function(fname, params, stmts, [_operand(g, r, names) for r in roots], guards)
 
 
@@ -323,7 +343,7 @@ def _guard_paths(g: Graph, live: list[int], roots: list[int]) -> dict[int, tuple
         alts = paths.get(i)
         if alts is None:
             continue
-        where = ops[i] == "where"
+        where = OPS[ops[i]].selects          # branches k > 0 are needed only when taken
         for k, a in enumerate(args[i]):
             if ops[a] in ("var", "const"):
                 continue

@@ -80,7 +80,7 @@ def assert_identical(module, name: str, args: list, chunk: int, expect_chunked: 
     for p, c in zip(a, b):
         assert _bits(p) == _bits(c)
         assert isinstance(c, np.ndarray) and c.dtype == np.float64
-        assert c.shape[c.ndim - len(shape):] == shape      # matrices: (rows, cols) + shape
+        assert c.shape[:len(shape)] == shape               # matrices: shape + (rows, cols)
         assert c.flags.writeable
         assert not any(np.shares_memory(c, x) for x in inputs)
 
@@ -137,7 +137,7 @@ def test_jacobian_several_outputs() -> None:
     for fname in ("forward", "jacobian", "value_and_jacobian"):
         assert_identical(m, fname, args, 11, expect_chunked=True)
     jac = m.jacobian(*args)
-    assert jac.shape == (4, 3, 40, 6)
+    assert jac.shape == (40, 6, 4, 3)
 
 
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
@@ -146,7 +146,7 @@ def test_hessian_modes(mode: str) -> None:
     m = symback.compile(w.text, backend="numpy", hessian=True, mode=mode).module
     pts = _near(np.random.default_rng(5), w.point, (301,))
     assert_identical(m, "hessian", pts, 100, expect_chunked=True)
-    assert m.hessian(*pts).shape == (10, 10, 301)
+    assert m.hessian(*pts).shape == (301, 10, 10)
 
 
 def test_zero_size_and_scalars() -> None:
@@ -155,7 +155,7 @@ def test_zero_size_and_scalars() -> None:
     try:
         v, (dx, dy) = m.value_and_grad(np.ones((0, 3)), np.ones((1, 3)))
         assert v.shape == dx.shape == dy.shape == (0, 3)
-        assert m.hessian(np.ones(0), 1.0).shape == (2, 2, 0)
+        assert m.hessian(np.ones(0), 1.0).shape == (0, 2, 2)
         v, (dx, dy) = m.value_and_grad(2.0, 3.0)           # shape (): never chunked
         assert v == 8.0 and dx == 3.0 and dy == 2.0 and np.shape(dx) == ()
     finally:

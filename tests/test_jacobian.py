@@ -159,12 +159,13 @@ def test_jvp_is_directional_derivative() -> None:
     x, y = g.lookup_var("x"), g.lookup_var("y")
     tangent = jvp(g, f.expression.outputs, {x: g.const(2.0), y: g.const(-1.0)})
     # evaluate the tangent node through a compiled python module of the same graph
-    from symback import schedule
-    from symback.render import FunctionSpec, render
-    program = schedule.schedule(g, [x, y], {"forward": tangent.outputs})
-    src = render(program, [FunctionSpec("forward", program.functions["forward"].results[0],
-                                        "float", "t")],
-                 backend="python", text="t", title="t", extra={})
+    from symback import analyses, schedule
+    from symback.printers import PythonPrinter
+    from symback.render import render
+    program = schedule.schedule(g, [x, y], {"forward": tangent.outputs, "gradient": [],
+                                            "value_and_grad": tangent.outputs})
+    src = render(analyses.annotate(program), PythonPrinter(), outputs=["t"], wrt=[],
+                 text="t", title="t", extra={})
     space: dict = {}
     exec(compile(src, "<t>", "exec"), space)
     import math

@@ -87,8 +87,9 @@ def test_jacobian_and_hessian_entry_points():
     jac = symback.compile("x*y, sin(x)", backend="numba").module
     assert jac.value_and_jacobian(1.0, 2.0) == ((2.0, math.sin(1.0)),
                                                 ((2.0, 1.0), (math.cos(1.0), 0.0)))
-    rows = jac.jacobian_batch([1.0, 2.0], 2.0)
-    assert rows[1][0].tolist() == [math.cos(1.0), math.cos(2.0)]
+    batch = jac.jacobian_batch([1.0, 2.0], 2.0)          # shape (2,) + (outputs, inputs)
+    assert batch.shape == (2, 2, 2)
+    assert batch[:, 1, 0].tolist() == [math.cos(1.0), math.cos(2.0)]
     hes = symback.compile("x*y*sin(x)", backend="numba", hessian=True).module
     py = symback.compile("x*y*sin(x)", hessian=True).module
     assert all(_close(a, b) for ra, rb in zip(hes.hessian(1.0, 2.0), py.hessian(1.0, 2.0))
@@ -151,3 +152,20 @@ def test_cli_offers_numba(tmp_path):
     out = tmp_path / "m.py"
     assert main(["compile", "x * y", "--backend", "numba", "-o", str(out)]) == 0
     assert "@numba.njit" in out.read_text()
+
+
+def test_batch_layout_is_numpy_layout_and_compiled_exposes_it():
+    """One layout on every backend: `<name>_batch` matrices are S + (rows, columns), the
+    numpy backend's; `Compiled` gives the batch functions as attributes."""
+    text = "x*y, sin(x), x"
+    nb = symback.compile(text, backend="numba")
+    npy = symback.compile(text, backend="numpy")
+    x = np.linspace(0.1, 1.0, 6).reshape(2, 3)
+    for fname in ("jacobian", "value_and_jacobian"):
+        got, want = getattr(nb, f"{fname}_batch")(x, 2.0), getattr(npy, fname)(x, 2.0)
+        np.testing.assert_allclose(got[-1] if fname != "jacobian" else got,
+                                   want[-1] if fname != "jacobian" else want, rtol=1e-15)
+    hes = symback.compile("x*x*y", backend="numba", hessian=True)
+    assert hes.hessian_batch(x, 2.0).shape == (2, 3, 2, 2)
+    with pytest.raises(AttributeError):
+        _ = symback.compile("x").forward_batch                 # python backend: none

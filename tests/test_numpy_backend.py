@@ -62,10 +62,10 @@ def test_hessian_and_hvp_match_python(name: str) -> None:
     points = sample_points(rng, w.point, 3, 0.1)
     v = sample_points(rng, [0.0] * n, 3, 1.0)
     h = vec.hessian(*points)
-    assert h.shape == (n, n, 3)
+    assert h.shape == (3, n, n)                   # batch axes first, as in JAX
     hv = vec.hvp(*points, *v)
     for k in range(3):
-        assert_same(h[..., k], py.hessian(*points[:, k]))
+        assert_same(h[k], py.hessian(*points[:, k]))
         assert_same([e[k] for e in hv], list(py.hvp(*points[:, k], *v[:, k])))
 
 
@@ -115,7 +115,7 @@ def test_random_expressions_match_python(seed: int) -> None:
         v, g = py.value_and_grad(*pts[:, k])
         assert_same(value[k], v, 1e-11)
         assert_same([d[k] for d in grad], list(g), 1e-11)
-        assert_same(h[..., k], py.hessian(*pts[:, k]), 1e-10)
+        assert_same(h[k], py.hessian(*pts[:, k]), 1e-10)
 
 
 def test_vector_outputs_and_jacobian() -> None:
@@ -125,12 +125,12 @@ def test_vector_outputs_and_jacobian() -> None:
     x, y, z = np.linspace(0, 1, 4), np.linspace(1, 2, 4), np.ones(4)
     values, jac = vec.value_and_jacobian(x, y, z)
     assert len(values) == 3 and all(v.shape == (4,) for v in values)
-    assert jac.shape == (3, 3, 4)
+    assert jac.shape == (4, 3, 3)
     np.testing.assert_array_equal(vec.jacobian(x, y, z), jac)
     for k in range(4):
         pv, pj = py.value_and_jacobian(x[k], y[k], z[k])
         assert_same([v[k] for v in values], list(pv))
-        assert_same(jac[..., k], pj)
+        assert_same(jac[k], pj)
 
 
 SHAPES = [
@@ -155,8 +155,8 @@ def test_broadcast_shapes(sx: tuple, sy: tuple, shape: tuple) -> None:
     np.testing.assert_array_equal(dy, np.ones(shape))          # constant, still full shape
     np.testing.assert_allclose(dx, np.broadcast_to(3 + 2 * np.asarray(x), shape))
     assert f.forward(x, y).shape == shape
-    assert f.hessian(x, y).shape == (2, 2) + shape
-    np.testing.assert_array_equal(f.hessian(x, y)[0, 0], np.full(shape, 2.0))
+    assert f.hessian(x, y).shape == shape + (2, 2)
+    np.testing.assert_array_equal(f.hessian(x, y)[..., 0, 0], np.full(shape, 2.0))
     assert all(np.shape(e) == shape for e in f.gradient(x, y))
 
 
@@ -272,4 +272,33 @@ def test_cli_numpy_hessian(tmp_path: Path) -> None:
     exec(compile(out.read_text(), str(out), "exec"), space)
     h = space["hessian"](np.array([1.0, 2.0]), 3.0)
     assert h.shape == (2, 2, 2)
-    np.testing.assert_array_equal(h[1, 1], [2.0, 4.0])
+    np.testing.assert_array_equal(h[..., 1, 1], [2.0, 4.0])
+
+
+@pytest.mark.parametrize("chunk", [None, 2])
+def test_every_returned_array_is_its_own(chunk) -> None:
+    """x and y share one adjoint in ((x + y) * z)**2: gradient returned the same array
+    twice, so writing into g[0] changed g[1]."""
+    m = symback.compile("((x + y) * z)**2", backend="numpy").module
+    if chunk is not None:
+        m._CHUNK = chunk                                   # the chunked path too
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    for g in (m.gradient(x, 3.0, 3.0), m.value_and_grad(x, 3.0, 3.0)[1]):
+        assert all(a is not b for k, a in enumerate(g) for b in g[k + 1:])
+        before = [a.copy() for a in g]
+        g[0][...] = -1.0
+        np.testing.assert_array_equal(g[1], before[1])
+        np.testing.assert_array_equal(g[2], before[2])
+    value, grad = symback.compile("exp(x)", backend="numpy").value_and_grad(x)
+    assert value is not grad[0]                            # d exp(x) / dx is exp(x)
+
+
+def test_matrices_have_the_batch_axes_first() -> None:
+    """A Jacobian is S + (outputs, inputs), a Hessian S + (inputs, inputs), as in JAX."""
+    x, y = np.linspace(0.1, 1.0, 6).reshape(2, 3), 2.0
+    jac = symback.compile("x*y, sin(x), x", backend="numpy").jacobian(x, y)
+    assert jac.shape == (2, 3, 3, 2)
+    np.testing.assert_array_equal(jac[..., 1, 0], np.cos(x))
+    hess = symback.compile("x*x*y", backend="numpy", hessian=True).hessian(x, y)
+    assert hess.shape == (2, 3, 2, 2)
+    np.testing.assert_array_equal(hess[..., 0, 1], 2 * x)

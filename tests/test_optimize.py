@@ -4,7 +4,6 @@ preserves values, and the printed program stays short, flat and counted consiste
 from __future__ import annotations
 
 import ast
-import dataclasses
 import math
 import random
 
@@ -13,6 +12,7 @@ import pytest
 import symback
 from symback import optimize, render
 from symback.ops import OPS
+from symback.printers import ATOM, PythonPrinter
 
 from oracles.workloads import random_expression, workload
 
@@ -24,9 +24,9 @@ WORKLOAD_NAMES = ["seed", "chain_100", "product_100", "rosenbrock_10", "lennard_
 def no_inline(monkeypatch):
     """Compile on the python backend with inlining switched off (the reference)."""
     def compile_plain(*args, **kwargs):
-        plain = dataclasses.replace(render.BACKENDS["python"], inline=False)
+        plain = type("PlainPython", (PythonPrinter,), {"inline": False})
         with monkeypatch.context() as m:
-            m.setitem(render.BACKENDS, "python", plain)
+            m.setitem(render.PRINTERS, "python", plain)
             return symback.compile(*args, **kwargs)
     return compile_plain
 
@@ -222,19 +222,21 @@ def test_adjoint_sums_are_one_nary_line():
     assert g[0] == pytest.approx(math.cos(0.5) * 2 - math.sin(0.5) * 3 + 6 + math.exp(0.5))
 
 
-def test_slot_analysis_of_the_table():
-    """Every spelling either takes an inlined operand safely or refuses it."""
-    assert optimize.slot_precedence("math.sin({0})", 0) == 0
-    assert optimize.slot_precedence("{0} - {1}", 1) == 2
-    assert optimize.slot_precedence(OPS["sigmoid"].python, 0) is None    # printed 3 times
-    assert optimize.slot_precedence(OPS["where"].python, 1) is None
-    assert optimize.result_precedence("math.atan2({0}, {1})") == optimize.ATOM
-    assert optimize.result_precedence(OPS["sigmoid"].python) == optimize.ATOM
-    assert optimize.result_precedence("{0} < {1}") == 0
-    for op in OPS.values():
-        for k in range(op.arity):
-            need = optimize.slot_precedence(op.python, k)
-            assert need is None or 0 <= need <= optimize.ATOM
+def test_spelling_precedences_are_data():
+    """Every spelling either takes an inlined operand safely or refuses it: slots printed
+    more than once or inside a conditional take none, calls take whole arguments."""
+    py = PythonPrinter.spellings
+    assert py["sin"].slots == (0,) and py["sin"].precedence == ATOM
+    assert py["sub"].slots == (1, 2)
+    assert py["sigmoid"].slots == (None,)                  # printed 3 times
+    assert py["where"].slots == (None, None, None)         # branches are lazy
+    assert py["atan2"].precedence == ATOM and py["lt"].precedence == 0
+    for printer in render.PRINTERS.values():
+        for name, spelling in printer.spellings.items():
+            assert len(spelling.slots) == OPS[name].arity
+            for k, need in enumerate(spelling.slots):
+                text = "{%d}" % k
+                assert need is None or (0 <= need <= ATOM and spelling.text.count(text) == 1)
 
 
 def test_generated_source_is_deterministic():
