@@ -25,6 +25,7 @@ from typing import Any, Callable, Sequence
 
 from . import parse as _parse
 from . import derivatives, optimize, schedule
+from . import sympy_in as _sympy_in
 from .errors import ArgumentError, LimitError, SymbackError
 from .graph import DEFAULT_MAX_NODES
 from .parse import DEFAULT_MAX_CHARS, Expression, directives
@@ -248,12 +249,17 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
         raise ArgumentError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
     derivatives.check_mode(mode)
     n_listed = None
+    converted = None
+    if _sympy_in.is_sympy(expr):           # a sympy Expr, a list of them or a Matrix
+        converted = _sympy_in.expression(expr, wrt, max_nodes=max_nodes)
+        expr, wrt = converted.text, converted.wrt
     if not isinstance(expr, str) and isinstance(expr, (list, tuple)):
         n_listed = len(expr)
         expr = _join_outputs(expr)
     module_name = _module_name(name)
     declared = _input_names(wrt, "wrt") if wrt is not None else _declared(expr)
-    expression = _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes)
+    expression = converted if converted is not None else \
+        _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes)
     if n_listed is not None and len(expression.outputs) != n_listed:
         raise ArgumentError(f"a list of {n_listed} expressions gave {len(expression.outputs)} "
                             "outputs: each item must be one expression")
