@@ -11,6 +11,7 @@ from .api import Compiled, compile, parse, read_expr_file  # noqa: E402
 from .errors import ArgumentError, LimitError, ParseError, SymbackError  # noqa: E402
 from .explain import DomainError, Trace, explain  # noqa: E402
 from .dot import to_dot  # noqa: E402
+from .sympy_out import SympyGradient, to_sympy  # noqa: E402
 
 __all__ = [
     "ArgumentError",
@@ -19,6 +20,7 @@ __all__ = [
     "LimitError",
     "ParseError",
     "SymbackError",
+    "SympyGradient",
     "Trace",
     "__version__",
     "compile",
@@ -26,4 +28,5 @@ __all__ = [
     "parse",
     "read_expr_file",
     "to_dot",
+    "to_sympy",
 ]

@@ -185,6 +185,11 @@ class Compiled:
         """
         return write_atomic(Path(path), self.source)
 
+    def sympy(self) -> Any:
+        """The value and gradient as sympy expressions: `symback.to_sympy(self)`."""
+        from .sympy_out import to_sympy
+        return to_sympy(self)
+
     def __repr__(self) -> str:
         return (f"<symback.Compiled {self.name}: {', '.join(self.outputs)} of "
                 f"({', '.join(self.inputs)}), {self.backend} backend>")
