@@ -174,6 +174,8 @@ def _post_order(sp: Any, roots: list[Any]) -> tuple[list[Any], list[Any]]:
                     known_symbols.add(obj)
                     symbols.append(obj)
                 continue
+            if type(obj).__name__ not in _NODES:     # say so before walking inside it
+                raise _unsupported(sp, obj)
             stack.append((obj, True))
             for child in reversed(obj.args):
                 if id(child) not in seen:
@@ -238,14 +240,16 @@ def _unique(base: str, used: set[str]) -> str:
 
 def _safe_names(symbols: list[Any]) -> dict[Any, str]:
     """Symbol -> its input name. Symbols whose names are usable as they are keep them (the
-    first one seen, if two Symbols share a name); the others are renamed after them."""
+    first one seen, if two Symbols share a name); the others are renamed after them,
+    Dummies last."""
     names: dict[Any, str] = {}
     used: set[str] = set()
     for s in symbols:
         if _usable(s.name) and s.name not in used:
             names[s] = s.name
             used.add(s.name)
-    for s in symbols:
+    dummies = [s for s in symbols if type(s).__name__ == "Dummy"]   # renamed last
+    for s in [s for s in symbols if type(s).__name__ != "Dummy"] + dummies:
         if s not in names:
             names[s] = _unique(_safe_base(s.name), used)
             used.add(names[s])
@@ -298,6 +302,12 @@ _RELATIONAL = {"StrictLessThan": "lt", "LessThan": "le", "StrictGreaterThan": "g
 _OTHER = ("Add", "Mul", "Pow", "log", "Min", "Max", "Piecewise", "Heaviside", "exp2", "fma",
           "Integer", "Rational", "Float", "pi", "E", "Symbol", "And", "Or", "Not")
 SUPPORTED = tuple(sorted(set(_UNARY) | set(_BINARY) | set(_RELATIONAL) | set(_OTHER)))
+_NODES = frozenset(SUPPORTED) | {"ExprCondPair"}     # class names with args we convert
+
+
+def _unsupported(sp: Any, obj: Any) -> ArgumentError:
+    return ArgumentError(f"sympy {_what(sp, obj)} {type(obj).__name__!r} is not supported by "
+                         f"symback (supported: {', '.join(SUPPORTED)})")
 
 
 class _Builder:
@@ -339,7 +349,7 @@ class _Builder:
             return g.var(self.names[obj])
         if obj is sp.true or obj is sp.false:
             return bool(obj)
-        if isinstance(obj, (sp.Number, sp.NumberSymbol)):
+        if isinstance(obj, (sp.Number, sp.NumberSymbol)) or obj is sp.zoo:
             return self.number(obj)
         args = obj.args
         if kind in _UNARY and len(args) == 1:
@@ -354,8 +364,7 @@ class _Builder:
             return method(obj, args)
         if kind == "ExprCondPair":
             return None                       # read by its Piecewise
-        raise ArgumentError(f"sympy {_what(sp, obj)} {kind!r} is not supported by symback "
-                            f"(supported: {', '.join(SUPPORTED)})")
+        raise _unsupported(sp, obj)
 
     # -- numbers -----------------------------------------------------------------------------
 
@@ -365,7 +374,7 @@ class _Builder:
             return self.g.const(math.pi)
         if obj is sp.E:
             return self.g.const(math.e)
-        if obj.is_Number and not obj.is_finite:         # oo, -oo, zoo, nan: never finite
+        if obj is sp.zoo or obj.is_Number and not obj.is_finite:   # oo, -oo, zoo, nan
             raise ArgumentError(f"sympy number {obj} is not a finite real number")
         try:
             value = float(obj)
