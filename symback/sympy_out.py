@@ -163,7 +163,7 @@ def graph_to_sympy(sp: Any, g: Graph, roots: list[int], inputs: dict[str, Any],
             for a in g.args[i]:
                 if a not in exprs:
                     exprs[a] = _leaf(sp, g, a, inputs)
-            e = OPS[g.ops[i]].sympy(sp, *(exprs[a] for a in g.args[i]))
+            e = _settled(OPS[g.ops[i]].sympy(sp, *(exprs[a] for a in g.args[i])))
             if OPS[g.ops[i]].kind == "real" and (uses.get(i, 0) > 1 or i in g.names):
                 name = g.names.get(i)
                 if name is None or name in used_names:
@@ -227,11 +227,19 @@ def _rebuild(expr: Any, mapping: dict[Any, Any]) -> Any:
         elif expanded:
             args = [built[id(a)] for a in e.args]
             same = all(a is b for a, b in zip(args, e.args))
-            built[id(e)] = e if same else e.func(*args)
+            built[id(e)] = e if same else _settled(e.func(*args))
         else:
             stack.append((e, True))
             stack.extend((a, False) for a in e.args if id(a) not in built)
     return built[id(expr)]
+
+
+def _settled(e: Any) -> Any:
+    """e, with the assumption sympy asks of every operand (commutativity) computed now,
+    while its operands know theirs: asked first at the top of a deep unevaluated tree, it
+    recurses down the whole tree."""
+    e.is_commutative
+    return e
 
 
 __all__ = ["SympyGradient", "graph_to_sympy", "inline", "to_sympy"]
