@@ -49,6 +49,8 @@ def _build_parser() -> argparse.ArgumentParser:
     comp.set_defaults(run=_run_compile)
     _add_explain_parser(sub)
     _add_graph_parser(sub)
+    from .latex import add_command   # symback latex EXPR: the gradient formulas in LaTeX
+    add_command(sub, _add_input_arguments, _read_input)
     return parser
 
 
