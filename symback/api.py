@@ -226,6 +226,8 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
             `#` comments and a `# vars: x y z` line giving the input order. A last
             statement `a, b, c` (or a list of one-expression strings) gives several outputs:
             `forward` returns a tuple and `jacobian` one row per output.
+            A sympy Expr, a list of them or a Matrix is converted by `symback.sympy_in`
+            (`wrt` may then hold sympy Symbols).
         wrt: the inputs to differentiate with respect to, in order (a list, or one string
             such as "x,y"). They come first among the function parameters; other free
             names follow as parameters that are not differentiated. Default: every input,

@@ -140,7 +140,9 @@ def format_latex(trace: Trace, *, limit: int = DEFAULT_LIMIT,
     g = trace.graph
     p = _Printer(g, trace.names)
     numeric = trace.point is not None
-    num: Callable[[Value], str] = lambda v: latex_number(v, digits)  # noqa: E731
+
+    def num(v: Value) -> str:
+        return latex_number(v, digits)
 
     forward = []
     for s in trace.forward:

@@ -29,7 +29,6 @@ How the conversion works:
 
 from __future__ import annotations
 
-import keyword
 import math
 import re
 import unicodedata
@@ -565,7 +564,7 @@ def _negative_number(sp: Any, obj: Any) -> bool:
 
 
 def _what(sp: Any, obj: Any) -> str:
-    if isinstance(obj, sp.Function) or isinstance(obj, sp.FunctionClass):
+    if isinstance(obj, (sp.Function, sp.FunctionClass)):
         return "function"
     return "object"
 

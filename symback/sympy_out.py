@@ -238,7 +238,7 @@ def _settled(e: Any) -> Any:
     """e, with the assumption sympy asks of every operand (commutativity) computed now,
     while its operands know theirs: asked first at the top of a deep unevaluated tree, it
     recurses down the whole tree."""
-    e.is_commutative
+    _ = e.is_commutative
     return e
 
 

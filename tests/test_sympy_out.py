@@ -79,7 +79,7 @@ def test_named_intermediates_and_shared_nodes():
     r = symback.to_sympy("p = x + y; q = p * z; r = q**2")
     names = [s.name for s, _ in r.replacements]
     assert names[:3] == ["p", "q", "r"]
-    p, q, rr = (s for s, _ in r.replacements[:3])
+    rr = r.replacements[2][0]
     x, y, z = sp.symbols("x y z", real=True)
     assert r.replacements[0][1] == x + y and r.value == rr
     # each replacement is used at least twice, or is named; dependency order
