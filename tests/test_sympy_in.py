@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 
@@ -228,6 +229,19 @@ def test_unsupported_functions_are_named(expr, name):
 def test_bad_values(expr, words):
     with pytest.raises(symback.ArgumentError, match=words):
         symback.compile(expr)
+
+
+def test_size_limit_and_determinism():
+    with pytest.raises(symback.LimitError):
+        symback.compile(sp.Add(*[sp.sin(k * x) for k in range(1, 100)]), max_nodes=50)
+    code = ("import sympy, symback, hashlib; a = sympy.symbols('b a x_{2} \u03b1 c1 c10 c2');"
+            "e = sympy.Piecewise((a[0] * a[1], a[2] > a[3]), (sympy.Max(*a), True))"
+            " + sympy.Min(*a[3:]) * sympy.exp(sum(a));"
+            "print(hashlib.sha256(symback.compile(e).source.encode()).hexdigest())")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+            for seed in ("0", "1", "12345")}
+    assert len(outs) == 1
 
 
 def test_bad_list_items_and_wrt():
