@@ -189,8 +189,9 @@ def format_latex(trace: Trace, *, limit: int = DEFAULT_LIMIT,
                 row += (f" \\quad \\text{{(finite differences: "
                         f"${num(entry.finite_difference)}$)}}")
             grads.append(row)
-        sections.append(("4. Gradient, checked against central finite differences",
-                         _cut(grads, limit, "inputs")))
+        checked = any(e.finite_difference is not None for e in trace.gradient)
+        sections.append(("4. Gradient, checked against central finite differences" if checked
+                         else "4. Gradient", _cut(grads, limit, "inputs")))
     ins = ", ".join(trace.inputs) or "no inputs"
     header = [f"Backpropagation through {trace.output}({ins})"]
     if numeric:

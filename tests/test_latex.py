@@ -87,6 +87,13 @@ def test_seed_file_through_the_command_line(root):
         in rows
 
 
+def test_gradient_without_finite_differences():
+    trace = symback.explain(SEED, at={"x": 1, "y": 3, "z": 3}, finite_differences=False)
+    block = format_latex(trace)
+    _check_structure(block)
+    assert "\\intertext{4. Gradient}" in block and "finite differences" not in block
+
+
 def test_without_a_point_formulas_only():
     trace = symback.explain(SEED)
     rows = _check_structure(format_latex(trace))
