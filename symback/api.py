@@ -187,8 +187,8 @@ class Compiled:
 
     def sympy(self) -> Any:
         """The value and gradient as sympy expressions: `symback.to_sympy(self)`."""
-        from .sympy_out import to_sympy
-        return to_sympy(self)
+        from .sympy_graph import gradient_to_sympy
+        return gradient_to_sympy(self.expression, list(self.wrt))
 
     def __repr__(self) -> str:
         return (f"<symback.Compiled {self.name}: {', '.join(self.outputs)} of "

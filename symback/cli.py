@@ -115,7 +115,8 @@ def _add_explain_parser(sub: argparse._SubParsersAction) -> None:
                        "and the gradient checked against finite differences.")
     _add_input_arguments(p)
     _add_point_arguments(p)
-    p.add_argument("--format", choices=FORMATS, default="text", help="default: text")
+    p.add_argument("--format", choices=FORMATS + ("latex",), default="text",
+                   help="default: text; latex: an align* block (symback.latex)")
     p.add_argument("--limit", type=_count, metavar="N",
                    help=f"at most N rows per table (default {DEFAULT_LIMIT}; 0: all; "
                         "json: all unless given)")
@@ -178,10 +179,15 @@ def _trace(args: argparse.Namespace, parser: argparse.ArgumentParser, **options:
 
 
 def _run_explain(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .report import format_trace
+    from .report import DEFAULT_LIMIT, format_trace
     trace = _trace(args, parser, torch=args.check == "torch")
     if args.check == "torch" and trace.point is None:
         parser.error("--check torch needs a point: give --at NAME=VALUE ...")
+    if args.format == "latex":             # formulas printed by sympy: not report's job
+        from .latex import format_latex
+        limit = DEFAULT_LIMIT if args.limit is None else args.limit
+        sys.stdout.write(format_latex(trace, limit=limit, digits=args.digits))
+        return 0
     sys.stdout.write(format_trace(trace, args.format, limit=args.limit, digits=args.digits))
     return 0
 

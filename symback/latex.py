@@ -71,7 +71,7 @@ class _Printer:
         """The sympy expression of `node`, with named nodes as symbols (with `top` False,
         `node` itself is written out: the right-hand side of its own equation) and the
         nodes the rules built printed out. A loop over an explicit post-order stack."""
-        from .sympy_out import _leaf, _settled
+        from .sympy_graph import leaf, settled
 
         sp, g, names = self.sp, self.g, self.names
         done: dict[int, Any] = {}
@@ -87,13 +87,13 @@ class _Printer:
                 elif g.ops[n] == "var":
                     done[n] = self.symbol(g.values[n])
                 elif g.ops[n] == "const":
-                    done[n] = _leaf(sp, g, n, {})
+                    done[n] = leaf(sp, g, n, {})
                 else:
                     todo = [a for a in g.args[n] if a not in done]
                     if todo:
                         stack.extend(reversed(todo))
                         continue
-                    done[n] = _settled(OPS[g.ops[n]].sympy(sp, *(done[a] for a in g.args[n])))
+                    done[n] = settled(OPS[g.ops[n]].sympy(sp, *(done[a] for a in g.args[n])))
                 stack.pop()
         return done[node]
 
@@ -267,14 +267,15 @@ def gradient_latex(obj: Any, wrt: Sequence[Any] | str | None = None, *,
     """
     import sympy
 
-    from .sympy_out import _expression, to_sympy
+    from .sympy_graph import gradient_to_sympy
+    from .sympy_out import resolve
 
     if isinstance(obj, str) and (max_chars is not None or max_nodes is not None):
         from . import api
         obj = api.parse(obj, None if wrt is None else api._input_names(wrt, "wrt"),
                         max_chars=max_chars, max_nodes=max_nodes)
-    expression, wrt_names = _expression(obj, wrt)
-    result = to_sympy(expression, wrt_names)
+    expression, wrt_names = resolve(obj, wrt)
+    result = gradient_to_sympy(expression, wrt_names)
     outputs = list(expression.output_names)
     values = result.value if isinstance(result.value, list) else [result.value]
     rows_of = result.gradient if isinstance(result.value, list) else [result.gradient]

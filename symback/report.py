@@ -18,16 +18,16 @@ from .explain import Adjoint, Trace, Value
 DEFAULT_LIMIT = 40        # rows per table in text and markdown
 DEFAULT_DIGITS = 6
 MAX_TERMS = 4             # chain-rule terms shown in one sum
-FORMATS = ("text", "markdown", "json", "latex")
+FORMATS = ("text", "markdown", "json")
 
 
 def format_trace(trace: Trace, fmt: str = "text", *, limit: int | None = None,
                  digits: int = DEFAULT_DIGITS) -> str:
-    """The trace as text, markdown, json or latex.
+    """The trace as text, markdown or json.
 
     Args:
         trace: from `symback.explain`.
-        fmt: "text", "markdown", "json" or "latex".
+        fmt: "text", "markdown" or "json".
         limit: at most this many rows per table (0: all). Default 40 for text and markdown,
             all for json.
         digits: significant digits of the numbers in text and markdown (0: shortest exact).
@@ -40,9 +40,6 @@ def format_trace(trace: Trace, fmt: str = "text", *, limit: int | None = None,
         return format_markdown(trace, limit=limit, digits=digits)
     if fmt == "text":
         return format_text(trace, limit=limit, digits=digits)
-    if fmt == "latex":                     # symback.latex: an align* block (amsmath)
-        from .latex import format_latex
-        return format_latex(trace, limit=limit, digits=digits)
     raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
 
 

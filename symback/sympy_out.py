@@ -1,47 +1,18 @@
-"""sympy out: a symback graph and its gradient as sympy expressions, without swell.
+"""sympy out: `symback.to_sympy(...)`, the value and gradient of an expression as sympy
+expressions with the shared nodes named, `sympy.cse` style (see `symback.sympy_graph`).
 
-`to_sympy(expr_or_compiled)` runs reverse mode on the graph (the same `reverse.gradient` that
-`compile` uses) and writes the result the way `sympy.cse` would: every node that is used more
-than once, and every named intermediate (`p = x + y`), becomes a replacement `(Symbol, Expr)`;
-everything else is inlined into its one user. So the value and the gradient share their
-subexpressions through the replacement symbols and nothing is duplicated: the size of the
-result is linear in the size of the graph.
-
-Each node is converted with its op's sympy twin (`Op.sympy` in the rule table) under
-`sympy.evaluate(False)`: sympy then keeps symback's structure as it is and never runs its
-assumption queries, which recurse over the whole tree (a sympy `sin(sin(...))` 330 deep
-fails to build with evaluation on). The walk is a loop over node ids.
-
-Inputs are real sympy Symbols (`Symbol("x", real=True)`; symback computes over the reals), or
-the original Symbols when the expression came from sympy. Replacement symbols take the
-user's names for named intermediates and `t1, t2, ...` otherwise (skipping input names).
+This module resolves what it is given -- a `Compiled`, a parsed `Expression`, expression
+text (with its `# vars:` line) or a sympy object -- and which inputs to differentiate, then
+hands the expression to `sympy_graph.gradient_to_sympy`.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Sequence
 
 from .errors import ArgumentError
-from .graph import Graph
-from .ops import OPS
 from .parse import Expression
-
-
-class SympyGradient(NamedTuple):
-    """What `to_sympy` returns.
-
-    Attributes:
-        replacements: `(Symbol, Expr)` pairs in dependency order, as `sympy.cse` gives them:
-            each right-hand side uses inputs and earlier replacement symbols only.
-        value: the output (an Expr), or a list of Exprs for several outputs.
-        gradient: `[d value / d w for w in wrt]`, or for several outputs one such row per
-            output (the Jacobian).
-    """
-
-    replacements: list[tuple[Any, Any]]
-    value: Any
-    gradient: list[Any]
+from .sympy_graph import SympyGradient, gradient_to_sympy, inline
 
 
 def to_sympy(obj: Any, wrt: Sequence[Any] | str | None = None) -> SympyGradient:
@@ -54,192 +25,50 @@ def to_sympy(obj: Any, wrt: Sequence[Any] | str | None = None) -> SympyGradient:
             Default: the compiled module's `wrt`, else every input.
 
     Returns:
-        A `SympyGradient(replacements, value, gradient)`.
+        A `SympyGradient(replacements, value, gradient)`: `replacements` are `(Symbol, Expr)`
+        pairs in dependency order; `value` an Expr (a list for several outputs);
+        `gradient` a list in `wrt` order (a list of rows for several outputs).
 
     Raises:
         ParseError, LimitError, ArgumentError: as `symback.compile`.
     """
-    import sympy
-
-    from . import reverse
-
-    expression, wrt_names = _expression(obj, wrt)
-    g = expression.graph
-    for name in wrt_names:
-        if g.lookup_var(name) is None:
-            g.var(name)                          # an input that does not occur: gradient 0
-    wrt_nodes = [g.lookup_var(n) for n in wrt_names]
-    rows = [reverse.gradient(g, out, wrt_nodes).grads  # type: ignore[arg-type]
-            for out in expression.outputs]
-    roots = list(expression.outputs) + [d for row in rows for d in row]
-    symbols = _input_symbols(sympy, expression)
-    replacements, exprs = graph_to_sympy(sympy, g, roots, symbols, expression.inputs)
-    values = [exprs[n] for n in expression.outputs]
-    grads = [[exprs[d] for d in row] for row in rows]
-    if len(values) == 1:
-        return SympyGradient(replacements, values[0], grads[0])
-    return SympyGradient(replacements, values, grads)
+    expression, names = resolve(obj, wrt)
+    return gradient_to_sympy(expression, names)
 
 
-def _expression(obj: Any, wrt: Sequence[Any] | str | None) -> tuple[Expression, list[str]]:
-    """(expression, the names to differentiate) for any input `to_sympy` takes."""
-    from . import api, sympy_in
+def resolve(obj: Any, wrt: Sequence[Any] | str | None) -> tuple[Expression, list[str]]:
+    """(expression, the input names to differentiate) for anything `to_sympy` takes."""
+    from . import sympy_in
+    from .explain import prepare
 
-    if isinstance(obj, api.Compiled):
-        names = list(obj.wrt) if wrt is None else _names(obj.expression, wrt)
-        return obj.expression, names
+    compiled = getattr(obj, "expression", None)      # a Compiled (not imported: api uses us)
+    if isinstance(compiled, Expression) and hasattr(obj, "wrt"):
+        if wrt is None:
+            return compiled, list(obj.wrt)
+        return prepare(compiled, _names(compiled, wrt))
     if isinstance(obj, Expression):
-        names = list(obj.inputs) if wrt is None else _names(obj, wrt)
-        return obj, names
+        return prepare(obj, None if wrt is None else _names(obj, wrt))
     if sympy_in.is_sympy(obj):
         ex = sympy_in.expression(obj, wrt)
         return ex, list(ex.wrt)
     if isinstance(obj, str):
-        declared = api._input_names(wrt, "wrt") if wrt is not None else api._declared(obj)
-        ex = api._parse.parse(obj, declared)
-        return ex, list(declared if wrt is not None else ex.inputs)
+        return prepare(obj, wrt)
     raise ArgumentError(f"to_sympy takes a Compiled, an Expression, a text or a sympy "
                         f"expression, not {type(obj).__name__}")
 
 
-def _names(expression: Expression, wrt: Sequence[Any] | str) -> list[str]:
-    """wrt as input names of `expression` (Symbols map through a sympy expression's names)."""
-    from . import api
-
-    symbols = getattr(expression, "symbols", {})
+def _names(expression: Expression, wrt: Sequence[Any] | str) -> Sequence[str] | str:
+    """wrt as input names (a sympy expression's Symbols map to their safe names)."""
     if isinstance(wrt, str):
-        return api._input_names(wrt, "wrt")
+        return wrt
+    symbols = getattr(expression, "symbols", {})
     names = []
     for w in wrt:
         if not isinstance(w, str):
             found = [n for n, s in symbols.items() if s == w]
             w = found[0] if found else getattr(w, "name", w)
         names.append(w)
-    return api._input_names(names, "wrt")
+    return names
 
 
-def _input_symbols(sp: Any, expression: Expression) -> dict[str, Any]:
-    """Input name -> Symbol: the original ones for sympy input, else real Symbols."""
-    original = getattr(expression, "symbols", {})
-    return {name: original.get(name) or sp.Symbol(name, real=True)
-            for name in expression.graph.variables()}
-
-
-def graph_to_sympy(sp: Any, g: Graph, roots: list[int], inputs: dict[str, Any],
-                   taken: Sequence[str] = ()) -> tuple[list[tuple[Any, Any]], dict[int, Any]]:
-    """The live nodes under `roots` as sympy expressions, shared nodes as replacements.
-
-    A node becomes a replacement when it is used more than once (as an operand, or also as
-    a root) or carries a user name, unless it is a leaf or a condition (a sympy Symbol cannot
-    stand for a condition inside a Piecewise).
-
-    Args:
-        sp: the sympy module.
-        g: the graph.
-        roots: the nodes wanted.
-        inputs: input name -> its Symbol.
-        taken: names replacement symbols must not use (besides the inputs').
-
-    Returns:
-        (replacements in dependency order, node -> sympy expression for every live node and
-        every root; a replaced node maps to its replacement symbol).
-    """
-    live = g.live(roots)
-    uses: dict[int, int] = {}
-    for n in roots:
-        uses[n] = uses.get(n, 0) + 1
-    for i in live:
-        for a in g.args[i]:
-            uses[a] = uses.get(a, 0) + 1
-    used_names = set(inputs) | set(taken) | {s.name for s in inputs.values()}
-    counter = 0
-    replacements: list[tuple[Any, Any]] = []
-    exprs: dict[int, Any] = {}
-    with sp.evaluate(False):
-        for n in roots:
-            if g.ops[n] in ("var", "const"):
-                exprs[n] = _leaf(sp, g, n, inputs)
-        for i in live:
-            for a in g.args[i]:
-                if a not in exprs:
-                    exprs[a] = _leaf(sp, g, a, inputs)
-            e = _settled(OPS[g.ops[i]].sympy(sp, *(exprs[a] for a in g.args[i])))
-            if OPS[g.ops[i]].kind == "real" and (uses.get(i, 0) > 1 or i in g.names):
-                name = g.names.get(i)
-                if name is None or name in used_names:
-                    counter += 1
-                    while f"t{counter}" in used_names:
-                        counter += 1
-                    name = f"t{counter}"
-                used_names.add(name)
-                sym = sp.Symbol(name, real=True)
-                replacements.append((sym, e))
-                e = sym
-            exprs[i] = e
-    return replacements, exprs
-
-
-def _leaf(sp: Any, g: Graph, node: int, inputs: dict[str, Any]) -> Any:
-    """A constant or an input as sympy: integers exact, pi and e by name, else a Float."""
-    if g.ops[node] == "var":
-        return inputs[g.values[node]]
-    v = g.values[node]
-    if math.isnan(v):
-        return sp.nan
-    if math.isinf(v):
-        return sp.oo if v > 0 else -sp.oo
-    if v == int(v) and abs(v) < 2 ** 53:
-        return sp.Integer(int(v))
-    if v == math.pi:
-        return sp.pi
-    if v == math.e:
-        return sp.E
-    return sp.Float(v)
-
-
-def inline(replacements: list[tuple[Any, Any]], expr: Any) -> Any:
-    """`expr` (an Expr or a list, nested once) with the replacement symbols substituted
-    back: the inverse of `sympy.cse`. Each right-hand side is rebuilt over the already
-    rebuilt earlier ones, so shared parts stay shared objects; the rebuild is a loop (sympy's
-    own `xreplace`/`subs` recurse over the tree)."""
-    import sympy
-
-    done: dict[Any, Any] = {}
-    with sympy.evaluate(False):
-        for sym, rhs in replacements:
-            done[sym] = _rebuild(rhs, done)
-        if isinstance(expr, list):
-            return [[_rebuild(e, done) for e in x] if isinstance(x, list) else _rebuild(x, done)
-                    for x in expr]
-        return _rebuild(expr, done)
-
-
-def _rebuild(expr: Any, mapping: dict[Any, Any]) -> Any:
-    """expr with the Symbols in `mapping` replaced, by a post-order loop (by identity)."""
-    built: dict[int, Any] = {}
-    stack = [(expr, False)]
-    while stack:
-        e, expanded = stack.pop()
-        if id(e) in built:
-            continue
-        if not e.args or e.is_Symbol or e.is_Number:
-            built[id(e)] = mapping.get(e, e) if e.is_Symbol else e
-        elif expanded:
-            args = [built[id(a)] for a in e.args]
-            same = all(a is b for a, b in zip(args, e.args))
-            built[id(e)] = e if same else _settled(e.func(*args))
-        else:
-            stack.append((e, True))
-            stack.extend((a, False) for a in e.args if id(a) not in built)
-    return built[id(expr)]
-
-
-def _settled(e: Any) -> Any:
-    """e, with the assumption sympy asks of every operand (commutativity) computed now,
-    while its operands know theirs: asked first at the top of a deep unevaluated tree, it
-    recurses down the whole tree."""
-    _ = e.is_commutative
-    return e
-
-
-__all__ = ["SympyGradient", "graph_to_sympy", "inline", "to_sympy"]
+__all__ = ["SympyGradient", "inline", "resolve", "to_sympy"]

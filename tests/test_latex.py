@@ -14,7 +14,6 @@ import sympy as sp
 
 import symback
 from symback.latex import format_latex, gradient_latex, latex_number
-from symback.report import format_trace
 
 SEED = "p = x + y; q = p * z; r = q**2"
 
@@ -65,7 +64,7 @@ def _check_structure(block: str) -> list[str]:
 
 def test_seed_derivation():
     trace = symback.explain(SEED, at={"x": 1, "y": 3, "z": 3})
-    block = format_trace(trace, "latex")
+    block = format_latex(trace)
     rows = _check_structure(block)
     # one row per forward step, edge, adjoint and gradient component
     assert len(rows) == len(trace.forward) + len(trace.edges) + len(trace.backward) + 3
