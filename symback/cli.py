@@ -179,14 +179,15 @@ def _trace(args: argparse.Namespace, parser: argparse.ArgumentParser, **options:
 
 
 def _run_explain(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .report import DEFAULT_LIMIT, format_trace
+    from .report import format_trace
     trace = _trace(args, parser, torch=args.check == "torch")
     if args.check == "torch" and trace.point is None:
         parser.error("--check torch needs a point: give --at NAME=VALUE ...")
     if args.format == "latex":             # formulas printed by sympy: not report's job
         from .latex import format_latex
-        limit = DEFAULT_LIMIT if args.limit is None else args.limit
-        sys.stdout.write(format_latex(trace, limit=limit, digits=args.digits))
+        from .report import DEFAULT_LIMIT
+        rows = DEFAULT_LIMIT if args.limit is None else args.limit
+        sys.stdout.write(format_latex(trace, limit=rows, digits=args.digits))
         return 0
     sys.stdout.write(format_trace(trace, args.format, limit=args.limit, digits=args.digits))
     return 0
