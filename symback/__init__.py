@@ -11,7 +11,7 @@ from .api import Compiled, compile, parse, read_expr_file  # noqa: E402
 from .errors import ArgumentError, LimitError, ParseError, SymbackError  # noqa: E402
 from .explain import DomainError, Trace, explain  # noqa: E402
 from .dot import to_dot  # noqa: E402
-from .sympy_out import SympyGradient, to_sympy  # noqa: E402
+from .sympy_out import to_sympy  # noqa: E402
 
 __all__ = [
     "ArgumentError",
@@ -20,7 +20,6 @@ __all__ = [
     "LimitError",
     "ParseError",
     "SymbackError",
-    "SympyGradient",
     "Trace",
     "__version__",
     "compile",

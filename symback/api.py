@@ -25,9 +25,9 @@ from typing import Any, Callable, Sequence
 
 from . import parse as _parse
 from . import derivatives, optimize, schedule
-from . import sympy_in as _sympy_in
 from .errors import ArgumentError, LimitError, SymbackError
 from .graph import DEFAULT_MAX_NODES
+from . import sympy_in as _sympy_in
 from .parse import DEFAULT_MAX_CHARS, Expression, directives
 from .render import (BACKENDS, FunctionSpec, batch_result_texts, render, result_texts,
                      tuple_text)
