@@ -27,7 +27,6 @@ from . import parse as _parse
 from . import derivatives, optimize, schedule
 from .errors import ArgumentError, LimitError, SymbackError
 from .graph import DEFAULT_MAX_NODES
-from . import sympy_in as _sympy_in
 from .parse import DEFAULT_MAX_CHARS, Expression, directives
 from .render import (BACKENDS, FunctionSpec, batch_result_texts, render, result_texts,
                      tuple_text)
@@ -257,8 +256,9 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     derivatives.check_mode(mode)
     n_listed = None
     converted = None
-    if _sympy_in.is_sympy(expr):           # a sympy Expr, a list of them or a Matrix
-        converted = _sympy_in.expression(expr, wrt, max_nodes=max_nodes)
+    from . import sympy_in                 # sympy itself is imported only for sympy input
+    if sympy_in.is_sympy(expr):            # a sympy Expr, a list of them or a Matrix
+        converted = sympy_in.expression(expr, wrt, max_nodes=max_nodes)
         expr, wrt = converted.text, converted.wrt
     if not isinstance(expr, str) and isinstance(expr, (list, tuple)):
         n_listed = len(expr)
