@@ -275,11 +275,13 @@ def gradient_latex(obj: Any, wrt: Sequence[Any] | str | None = None, *,
         obj = api.parse(obj, None if wrt is None else api._input_names(wrt, "wrt"),
                         max_chars=max_chars, max_nodes=max_nodes)
     expression, wrt_names = resolve(obj, wrt)
-    result = gradient_to_sympy(expression, wrt_names)
+    result = gradient_to_sympy(expression, wrt_names, _MAX_FORMULA_DEPTH)
     outputs = list(expression.output_names)
     values = result.value if isinstance(result.value, list) else [result.value]
     rows_of = result.gradient if isinstance(result.value, list) else [result.gradient]
-    lat = sympy.latex
+    def lat(e: Any) -> str:
+        return sympy.latex(_tidy(e))
+
     rows = [f"{lat(sym)} &= {lat(rhs)}" for sym, rhs in result.replacements]
     for name, value, grads in zip(outputs, values, rows_of):
         out_sym = sympy.Symbol(name, real=True)
@@ -292,6 +294,41 @@ def gradient_latex(obj: Any, wrt: Sequence[Any] | str | None = None, *,
               f"{', '.join(wrt_names) or 'nothing'}; shared subexpressions are named",
               "written by symback latex; needs \\usepackage{amsmath}"]
     return _rows_block([("", rows)], header)
+
+
+# Formulas of `symback latex` span at most this many graph nodes from top to bottom (deeper
+# ones are cut by naming a node): sympy.latex recurses, a few sympy levels per node.
+_MAX_FORMULA_DEPTH = 20
+
+# sympy's evaluation (2*a*x for a*(2*x)) is applied for display to formulas at most this
+# deep; its assumption queries recurse over the tree.
+_TIDY_MAX_DEPTH = 60
+
+
+def _tidy(e: Any) -> Any:
+    """`e` rebuilt with sympy's automatic evaluation, so it reads as a person writes it
+    (`2 a x`, not `a 2 x`); deeper formulas are left as they are. Loops, no recursion."""
+    if not getattr(e, "args", None):
+        return e
+    order: list[Any] = []
+    depth: dict[int, int] = {}
+    stack = [(e, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in depth:
+            continue
+        if expanded or not node.args:
+            depth[id(node)] = 1 + max((depth[id(a)] for a in node.args), default=0)
+            order.append(node)
+            if depth[id(node)] > _TIDY_MAX_DEPTH:
+                return e
+            continue
+        stack.append((node, True))
+        stack.extend((a, False) for a in node.args if id(a) not in depth)
+    built: dict[int, Any] = {}
+    for node in order:
+        built[id(node)] = node.func(*(built[id(a)] for a in node.args)) if node.args else node
+    return built[id(e)]
 
 
 # --- the command line -----------------------------------------------------------------------------

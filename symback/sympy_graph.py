@@ -46,9 +46,11 @@ class SympyGradient(NamedTuple):
     gradient: list[Any]
 
 
-def gradient_to_sympy(expression: Expression, wrt: Sequence[str]) -> SympyGradient:
+def gradient_to_sympy(expression: Expression, wrt: Sequence[str],
+                      max_depth: int | None = None) -> SympyGradient:
     """The value and gradient of a parsed expression as sympy expressions, shared parts
-    named. `wrt` are input names (an unknown one gets a new input: gradient 0)."""
+    named. `wrt` are input names (an unknown one gets a new input: gradient 0); `max_depth`
+    also names nodes whose formula would be deeper (see `graph_to_sympy`)."""
     import sympy
 
     from . import reverse
@@ -62,7 +64,8 @@ def gradient_to_sympy(expression: Expression, wrt: Sequence[str]) -> SympyGradie
             for out in expression.outputs]
     roots = list(expression.outputs) + [d for row in rows for d in row]
     symbols = _input_symbols(sympy, expression)
-    replacements, exprs = graph_to_sympy(sympy, g, roots, symbols, expression.inputs)
+    replacements, exprs = graph_to_sympy(sympy, g, roots, symbols, expression.inputs,
+                                         max_depth)
     values = [exprs[n] for n in expression.outputs]
     grads = [[exprs[d] for d in row] for row in rows]
     if len(values) == 1:
@@ -78,12 +81,14 @@ def _input_symbols(sp: Any, expression: Expression) -> dict[str, Any]:
 
 
 def graph_to_sympy(sp: Any, g: Graph, roots: list[int], inputs: dict[str, Any],
-                   taken: Sequence[str] = ()) -> tuple[list[tuple[Any, Any]], dict[int, Any]]:
+                   taken: Sequence[str] = (), max_depth: int | None = None
+                   ) -> tuple[list[tuple[Any, Any]], dict[int, Any]]:
     """The live nodes under `roots` as sympy expressions, shared nodes as replacements.
 
     A node becomes a replacement when it is used more than once (as an operand, or also as
-    a root) or carries a user name, unless it is a leaf or a condition (a sympy Symbol cannot
-    stand for a condition inside a Piecewise).
+    a root) or carries a user name, or (with `max_depth`) when its inlined formula would
+    span more than `max_depth` graph nodes from top to bottom -- unless it is a leaf or a
+    condition (a sympy Symbol cannot stand for a condition inside a Piecewise).
 
     Args:
         sp: the sympy module.
@@ -91,6 +96,8 @@ def graph_to_sympy(sp: Any, g: Graph, roots: list[int], inputs: dict[str, Any],
         roots: the nodes wanted.
         inputs: input name -> its Symbol.
         taken: names replacement symbols must not use (besides the inputs').
+        max_depth: bound the depth of every formula (sympy's printers recurse: a chain of
+            a few hundred inlined nodes cannot be printed); None: no bound.
 
     Returns:
         (replacements in dependency order, node -> sympy expression for every live node and
@@ -107,6 +114,7 @@ def graph_to_sympy(sp: Any, g: Graph, roots: list[int], inputs: dict[str, Any],
     counter = 0
     replacements: list[tuple[Any, Any]] = []
     exprs: dict[int, Any] = {}
+    depth: dict[int, int] = {}                   # graph nodes in the inlined formula, deepest
     with sp.evaluate(False):
         for n in roots:
             if g.ops[n] in ("var", "const"):
@@ -116,7 +124,9 @@ def graph_to_sympy(sp: Any, g: Graph, roots: list[int], inputs: dict[str, Any],
                 if a not in exprs:
                     exprs[a] = leaf(sp, g, a, inputs)
             e = settled(OPS[g.ops[i]].sympy(sp, *(exprs[a] for a in g.args[i])))
-            if OPS[g.ops[i]].kind == "real" and (uses.get(i, 0) > 1 or i in g.names):
+            depth[i] = 1 + max(depth.get(a, 0) for a in g.args[i])
+            deep = max_depth is not None and depth[i] > max_depth
+            if OPS[g.ops[i]].kind == "real" and (uses.get(i, 0) > 1 or i in g.names or deep):
                 name = g.names.get(i)
                 if name is None or name in used_names:
                     counter += 1
@@ -127,6 +137,7 @@ def graph_to_sympy(sp: Any, g: Graph, roots: list[int], inputs: dict[str, Any],
                 sym = sp.Symbol(name, real=True)
                 replacements.append((sym, e))
                 e = sym
+                depth[i] = 0
             exprs[i] = e
     return replacements, exprs
 

@@ -15,7 +15,8 @@ from .parse import Expression
 from .sympy_graph import SympyGradient, gradient_to_sympy, inline
 
 
-def to_sympy(obj: Any, wrt: Sequence[Any] | str | None = None) -> SympyGradient:
+def to_sympy(obj: Any, wrt: Sequence[Any] | str | None = None, *,
+             max_depth: int | None = None) -> SympyGradient:
     """The value and gradient of an expression as sympy expressions with shared parts named.
 
     Args:
@@ -23,6 +24,9 @@ def to_sympy(obj: Any, wrt: Sequence[Any] | str | None = None) -> SympyGradient:
             `# vars:` lines as for `compile`), or a sympy object (as `compile` accepts).
         wrt: the inputs to differentiate, in order (names, or Symbols for sympy input).
             Default: the compiled module's `wrt`, else every input.
+        max_depth: also name every node whose inlined formula would be deeper than this
+            many graph nodes, so that sympy (whose printers recurse) can print each formula;
+            None (default): name only shared and named nodes.
 
     Returns:
         A `SympyGradient(replacements, value, gradient)`: `replacements` are `(Symbol, Expr)`
@@ -33,7 +37,7 @@ def to_sympy(obj: Any, wrt: Sequence[Any] | str | None = None) -> SympyGradient:
         ParseError, LimitError, ArgumentError: as `symback.compile`.
     """
     expression, names = resolve(obj, wrt)
-    return gradient_to_sympy(expression, names)
+    return gradient_to_sympy(expression, names, max_depth)
 
 
 def resolve(obj: Any, wrt: Sequence[Any] | str | None) -> tuple[Expression, list[str]]:

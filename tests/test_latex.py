@@ -134,6 +134,15 @@ def test_gradient_formulas_of_the_seed(root):
     assert "f &= t_{2}^{2}" in rows and len(rows) == 4 + 1 + 3
 
 
+def test_gradient_formulas_read_as_written():
+    rows = _check_structure(gradient_latex("a*x**2 + b", wrt="x"))
+    assert rows == ["f &= a x^{2} + b", "\\frac{\\partial f}{\\partial x} &= 2 a x"]
+    deep = "x"
+    for _ in range(300):
+        deep = f"sin({deep})"
+    _check_structure(gradient_latex(deep))          # too deep to tidy: printed as built
+
+
 def test_gradient_formulas_of_a_jacobian_and_sympy_input():
     rows = _check_structure(gradient_latex("a = x*y; b = exp(x - y); a, b", wrt="x"))
     assert "\\frac{\\partial a}{\\partial x} &= y" in rows

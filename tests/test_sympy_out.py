@@ -3,6 +3,7 @@ text -> to_sympy -> compile(sympy) on every workload."""
 
 from __future__ import annotations
 
+import math
 import sys
 
 import mpmath
@@ -147,6 +148,28 @@ def test_deep_graph_converts_without_recursion():
     finally:
         sys.setrecursionlimit(old)
     assert len(r.gradient) == 1 and len(r.replacements) == 1999   # sin(...) but the output
+
+
+def test_max_depth_bounds_every_formula():
+    text = "x"
+    for _ in range(500):
+        text = f"sin({text})"
+    r = symback.to_sympy(text, max_depth=10)
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(400)
+    try:
+        shown = [sp.sstr(rhs) for _, rhs in r.replacements] + [sp.sstr(r.gradient[0])]
+    finally:
+        sys.setrecursionlimit(old)
+    assert max(len(t) for t in shown) < 2000
+    at = {"x": 0.3}
+    ev = oracle.Evaluator(at)
+    for sym, rhs in r.replacements:
+        ev.point[sym.name] = ev(rhs)
+    v, d = 0.3, 1.0
+    for _ in range(500):
+        v, d = math.sin(v), d * math.cos(v)
+    assert abs(float(ev(r.gradient[0])) - d) <= 1e-12 * abs(d)
 
 
 def test_bad_input():
