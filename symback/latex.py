@@ -120,15 +120,17 @@ def _rows_block(sections: list[tuple[str, list[str]]], header: list[str]) -> str
     return "\n".join(lines) + "\n"
 
 
-def _cut(rows: list[str], limit: int, what: str) -> list[str]:
-    """At most `limit` rows (0: all): head and tail with an \\intertext saying what is cut."""
-    if limit <= 0 or len(rows) <= limit:
-        return rows
+def _cut(items: Sequence[Any], limit: int, what: str, row: Callable[[Any], str]) -> list[str]:
+    """The rows of at most `limit` items (0: all): head and tail, with an \\intertext saying
+    how many were cut. Only the rows shown are printed (sympy.latex is not cheap)."""
+    if limit <= 0 or len(items) <= limit:
+        return [row(x) for x in items]
     head = (limit + 1) // 2
     tail = limit - head
-    note = (f"\\intertext{{$\\vdots$ {len(rows) - limit:,} {what} not shown "
+    note = (f"\\intertext{{$\\vdots$ {len(items) - limit:,} {what} not shown "
             "(--limit N shows more, --limit 0 all)}")
-    return rows[:head] + [note] + (rows[len(rows) - tail:] if tail else [])
+    return [row(x) for x in items[:head]] + [note] + \
+        [row(x) for x in (items[len(items) - tail:] if tail else [])]
 
 
 # --- explain --format latex -----------------------------------------------------------------------
@@ -144,24 +146,21 @@ def format_latex(trace: Trace, *, limit: int = DEFAULT_LIMIT,
     def num(v: Value) -> str:
         return latex_number(v, digits)
 
-    forward = []
-    for s in trace.forward:
+    def forward_row(s: Any) -> str:
         if s.kind != "op":
             what = num(s.value) if numeric else "\\text{input}"
             if s.kind == "parameter":
                 what += " \\quad \\text{(not differentiated)}"
-            forward.append(f"{p.name(s.name)} &= {what}")
-            continue
+            return f"{p.name(s.name)} &= {what}"
         rhs = p.latex(p.expr(s.node, top=False))
         row = f"{p.name(s.name)} &= {rhs}"
         if numeric and s.value is not None and num(s.value) != rhs:
             row += f" = {num(s.value)}"
         if not s.taken:
             row += " \\quad \\text{(not needed: where() took the other branch)}"
-        forward.append(row)
+        return row
 
-    edges = []
-    for e in trace.edges:
+    def edge_row(e: Any) -> str:
         formula = p.latex(_edge_expr(p, g, e.node_id, e.arg_id))
         row = f"{p.partial(e.node, e.arg)} &= {formula}"
         if numeric:
@@ -170,28 +169,27 @@ def format_latex(trace: Trace, *, limit: int = DEFAULT_LIMIT,
                 row += f" = {value}"
         if not e.taken:
             row += " \\quad \\text{(branch not taken: contributes 0)}"
-        edges.append(row)
+        return row
 
-    backward = [_chain_row(trace, p, a, num) for a in trace.backward]
+    def gradient_row(entry: Any) -> str:
+        row = f"{p.partial(trace.output, entry.name)} &= {num(entry.value)}"
+        if entry.finite_difference is not None:
+            row += f" \\quad \\text{{(finite differences: ${num(entry.finite_difference)}$)}}"
+        return row
 
     sections = [("1. Forward pass: each node in order, its equation, its value",
-                 _cut(forward, limit, "nodes")),
+                 _cut(trace.forward, limit, "nodes", forward_row)),
                 ("2. Local partial derivatives: one per edge of the graph",
-                 _cut(edges, limit, "edges")),
+                 _cut(trace.edges, limit, "edges", edge_row)),
                 (f"3. Backward pass: ${p.partial(trace.output, 'node')}$ is the sum over the "
                  f"node's users $u$ of ${p.partial(trace.output, 'u')} "
-                 f"{p.partial('u', 'node')}$", _cut(backward, limit, "adjoints"))]
+                 f"{p.partial('u', 'node')}$",
+                 _cut(trace.backward, limit, "adjoints", lambda a: _chain_row(trace, p, a, num)))]
     if trace.gradient and numeric:
-        grads = []
-        for entry in trace.gradient:
-            row = f"{p.partial(trace.output, entry.name)} &= {num(entry.value)}"
-            if entry.finite_difference is not None:
-                row += (f" \\quad \\text{{(finite differences: "
-                        f"${num(entry.finite_difference)}$)}}")
-            grads.append(row)
         checked = any(e.finite_difference is not None for e in trace.gradient)
         sections.append(("4. Gradient, checked against central finite differences" if checked
-                         else "4. Gradient", _cut(grads, limit, "inputs")))
+                         else "4. Gradient",
+                         _cut(trace.gradient, limit, "inputs", gradient_row)))
     ins = ", ".join(trace.inputs) or "no inputs"
     header = [f"Backpropagation through {trace.output}({ins})"]
     if numeric:
