@@ -306,23 +306,16 @@ _TIDY_MAX_DEPTH = 60
 def _tidy(e: Any) -> Any:
     """`e` rebuilt with sympy's automatic evaluation, so it reads as a person writes it
     (`2 a x`, not `a 2 x`); deeper formulas are left as they are. Loops, no recursion."""
+    from .sympy_graph import post_order
+
     if not getattr(e, "args", None):
         return e
-    order: list[Any] = []
+    order = post_order(e)
     depth: dict[int, int] = {}
-    stack = [(e, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if id(node) in depth:
-            continue
-        if expanded or not node.args:
-            depth[id(node)] = 1 + max((depth[id(a)] for a in node.args), default=0)
-            order.append(node)
-            if depth[id(node)] > _TIDY_MAX_DEPTH:
-                return e
-            continue
-        stack.append((node, True))
-        stack.extend((a, False) for a in node.args if id(a) not in depth)
+    for node in order:
+        depth[id(node)] = 1 + max((depth.get(id(a), 0) for a in node.args), default=0)
+        if depth[id(node)] > _TIDY_MAX_DEPTH:
+            return e
     built: dict[int, Any] = {}
     for node in order:
         built[id(node)] = node.func(*(built[id(a)] for a in node.args)) if node.args else node

@@ -177,23 +177,37 @@ def inline(replacements: list[tuple[Any, Any]], expr: Any) -> Any:
         return _rebuild(expr, done)
 
 
-def _rebuild(expr: Any, mapping: dict[Any, Any]) -> Any:
-    """expr with the Symbols in `mapping` replaced, by a post-order loop (by identity)."""
-    built: dict[int, Any] = {}
+def post_order(expr: Any) -> list[Any]:
+    """Every distinct sub-object of a sympy expression (by identity), children first: a loop
+    over an explicit stack (sympy's own walks recurse)."""
+    order: list[Any] = []
+    seen: set[int] = set()
     stack = [(expr, False)]
     while stack:
         e, expanded = stack.pop()
-        if id(e) in built:
+        if id(e) in seen:
             continue
-        if not e.args or e.is_Symbol or e.is_Number:
-            built[id(e)] = mapping.get(e, e) if e.is_Symbol else e
-        elif expanded:
+        if expanded or not e.args or e.is_Symbol or e.is_Number:
+            seen.add(id(e))
+            order.append(e)
+        else:
+            stack.append((e, True))
+            stack.extend((a, False) for a in e.args if id(a) not in seen)
+    return order
+
+
+def _rebuild(expr: Any, mapping: dict[Any, Any]) -> Any:
+    """expr with the Symbols in `mapping` replaced (shared parts stay shared objects)."""
+    built: dict[int, Any] = {}
+    for e in post_order(expr):
+        if e.is_Symbol:
+            built[id(e)] = mapping.get(e, e)
+        elif not e.args or e.is_Number:
+            built[id(e)] = e
+        else:
             args = [built[id(a)] for a in e.args]
             same = all(a is b for a, b in zip(args, e.args))
             built[id(e)] = e if same else settled(e.func(*args))
-        else:
-            stack.append((e, True))
-            stack.extend((a, False) for a in e.args if id(a) not in built)
     return built[id(expr)]
 
 
@@ -207,4 +221,4 @@ def settled(e: Any) -> Any:
 
 
 __all__ = ["SympyGradient", "gradient_to_sympy", "graph_to_sympy", "inline", "leaf",
-           "settled"]
+           "post_order", "settled"]
