@@ -259,7 +259,7 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     from . import sympy_in                 # sympy itself is imported only for sympy input
     if sympy_in.is_sympy(expr):            # a sympy Expr, a list of them or a Matrix
         converted = sympy_in.expression(expr, wrt, max_nodes=max_nodes)
-        expr, wrt = converted.text, converted.wrt
+        expr, wrt = converted.text, converted.wrt if converted.inputs else None
     if not isinstance(expr, str) and isinstance(expr, (list, tuple)):
         n_listed = len(expr)
         expr = _join_outputs(expr)

@@ -144,7 +144,7 @@ def _apply(node: Any, args: list[Any]) -> Any:
         "GreaterThan": lambda a, b: a >= b, "LessThan": lambda a, b: a <= b,
         "Equality": lambda a, b: a == b, "Unequality": lambda a, b: a != b,
         "And": lambda *a: all(a), "Or": lambda *a: any(a), "Not": lambda a: not a,
-        "ITE": lambda c, a, b: a if c else b,        # sympy folds nested Piecewise conditions
+        "ITE": lambda c, a, b: a if c else b,       # sympy folds nested where() conditions
     }
     if name == "log":
         return mpmath.log(args[0]) if len(args) == 1 else mpmath.log(args[0], args[1])
