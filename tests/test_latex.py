@@ -8,6 +8,7 @@ import math
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import sympy as sp
@@ -16,6 +17,7 @@ import symback
 from symback.latex import format_latex, gradient_latex, latex_number
 
 SEED = "p = x + y; q = p * z; r = q**2"
+SEED_FILE = Path(__file__).resolve().parent.parent / "benchmarks" / "workloads" / "seed.expr"
 
 
 def _parse_latex():
@@ -76,8 +78,8 @@ def test_seed_derivation():
     assert "% at x = 1, y = 3, z = 3: r = 144" in block
 
 
-def test_seed_file_through_the_command_line(root):
-    path = root / "benchmarks" / "workloads" / "seed.expr"
+def test_seed_file_through_the_command_line():
+    path = SEED_FILE
     out = subprocess.run([sys.executable, "-m", "symback", "explain", "-f", str(path),
                           "--format", "latex"], capture_output=True, text=True, check=True)
     rows = _check_structure(out.stdout)
@@ -122,13 +124,13 @@ def test_numbers(v, text):
     assert latex_number(v) == text
 
 
-def test_gradient_formulas_of_the_seed(root):
+def test_gradient_formulas_of_the_seed():
     block = gradient_latex(SEED)
     rows = _check_structure(block)
     assert rows[:3] == ["p &= x + y", "q &= p z", "r &= q^{2}"]
     assert "\\frac{\\partial r}{\\partial z} &= p t_{1}" in rows
     out = subprocess.run([sys.executable, "-m", "symback", "latex", "-f",
-                          str(root / "benchmarks" / "workloads" / "seed.expr")],
+                          str(SEED_FILE)],
                          capture_output=True, text=True, check=True).stdout
     rows = _check_structure(out)
     assert "f &= t_{2}^{2}" in rows and len(rows) == 4 + 1 + 3
