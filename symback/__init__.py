@@ -12,6 +12,7 @@ from .errors import (ArgumentError, LimitError, ParseError, SymbackError,  # noq
 from .explain import DomainError, explain  # noqa: E402
 from .trace import Trace  # noqa: E402
 from .dot import to_dot  # noqa: E402
+from .sympy_out import to_sympy  # noqa: E402
 
 __all__ = [
     "ArgumentError",
@@ -28,4 +29,5 @@ __all__ = [
     "parse",
     "read_expr_file",
     "to_dot",
+    "to_sympy",
 ]

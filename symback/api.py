@@ -185,6 +185,11 @@ class Compiled:
             raise ArgumentError(f"save() takes a file path, not {type(path).__name__}")
         return write_atomic(Path(path), self.source)
 
+    def sympy(self) -> Any:
+        """The value and gradient as sympy expressions: `symback.to_sympy(self)`."""
+        from .sympy_graph import gradient_to_sympy
+        return gradient_to_sympy(self.expression, list(self.wrt))
+
     def __repr__(self) -> str:
         return (f"<symback.Compiled {self.name}: {', '.join(self.outputs)} of "
                 f"({', '.join(self.inputs)}), {self.backend} backend>")
@@ -221,6 +226,8 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
             `#` comments and a `# vars: x y z` line giving the input order. A last
             statement `a, b, c` (or a list of one-expression strings) gives several outputs:
             `forward` returns a tuple and `jacobian` one row per output.
+            A sympy Expr, a list of them or a Matrix is converted by `symback.sympy_in`
+            (`wrt` may then hold sympy Symbols).
         wrt: the inputs to differentiate with respect to, in order (a list, or one string
             such as "x,y"). They come first among the function parameters; other free
             names follow as parameters that are not differentiated. Default: every input,
@@ -256,6 +263,11 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     printer = PRINTERS[backend]()
     derivatives.check_mode(mode)
     n_listed = None
+    converted = None
+    from . import sympy_in                 # sympy itself is imported only for sympy input
+    if sympy_in.is_sympy(expr):            # a sympy Expr, a list of them or a Matrix
+        converted = sympy_in.expression(expr, wrt, max_nodes=max_nodes)
+        expr, wrt = converted.text, converted.wrt if converted.inputs else None
     if not isinstance(expr, str) and isinstance(expr, (list, tuple)):
         n_listed = len(expr)
         expr = _join_outputs(expr)
@@ -267,8 +279,8 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     declared = wrt_list if wrt_list is not None else _declared(expr)
     if strict and wrt_list is not None:     # parameters may come from the `# vars:` line
         declared = wrt_list + [n for n in _declared(expr) or [] if n not in wrt_list]
-    expression = _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes,
-                              strict=strict)
+    expression = converted if converted is not None else \
+        _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes, strict=strict)
     _warn_unused(wrt_list or [], expression)
     if n_listed is not None and len(expression.outputs) != n_listed:
         raise ArgumentError(f"a list of {n_listed} expressions gave {len(expression.outputs)} "
@@ -287,7 +299,8 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     roots = built.roots
     program = schedule.schedule(g, param_nodes, roots, built.labels,  # type: ignore[arg-type]
                                 built.extra_params, reserved=printer.reserved,
-                                inline=printer.spelling if printer.inline else None)
+                                inline=printer.spelling if printer.inline else None,
+                                lazy=printer.lazy)
     program = analyses.annotate(program, printer.analyses)
     out_names = tuple(expression.output_names)
     extra = {"INPUTS": repr(tuple(inputs)), "WRT": repr(tuple(wrt_names)),

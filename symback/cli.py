@@ -54,6 +54,8 @@ def _build_parser() -> argparse.ArgumentParser:
     comp.set_defaults(run=_run_compile)
     _add_explain_parser(sub)
     _add_graph_parser(sub)
+    from .latex import add_command   # symback latex EXPR: the gradient formulas in LaTeX
+    add_command(sub, _add_input_arguments, _read_input)
     return parser
 
 
@@ -155,7 +157,8 @@ def _add_explain_parser(sub: argparse._SubParsersAction) -> None:
                        "and the gradient checked against finite differences.")
     _add_input_arguments(p)
     _add_point_arguments(p)
-    p.add_argument("--format", choices=FORMATS, default="text", help="default: text")
+    p.add_argument("--format", choices=FORMATS + ("latex",), default="text",
+                   help="default: text; latex: an align* block (symback.latex)")
     p.add_argument("--limit", type=_count, metavar="N",
                    help=f"at most N rows per table (default {DEFAULT_LIMIT}; 0: all; "
                         "json: all unless given)")
@@ -216,6 +219,12 @@ def _run_explain(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
     trace = _trace(args, parser, check=args.check, check_limit=limit)
     if args.check == "torch" and trace.point is None:
         parser.error("--check torch needs a point: give --at NAME=VALUE ...")
+    if args.format == "latex":             # formulas printed by sympy: not report's job
+        from .latex import format_latex
+        from .report import DEFAULT_LIMIT
+        rows = DEFAULT_LIMIT if args.limit is None else args.limit
+        sys.stdout.write(format_latex(trace, limit=rows, digits=args.digits))
+        return 0
     sys.stdout.write(format_trace(trace, args.format, limit=args.limit, digits=args.digits))
     return 0
 

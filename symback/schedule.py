@@ -131,7 +131,8 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
              labels: dict[str, dict[int, str]] | None = None,
              extra_params: dict[str, list[int]] | None = None,
              reserved: frozenset[str] = RESERVED,
-             inline: Callable[[str, list], Any] | None = None) -> Program:
+             inline: Callable[[str, list], Any] | None = None,
+             lazy: bool = True) -> Program:
     """Build the program for the given functions.
 
     Names are given per function: its parameters, then the user's names of its nodes, then
@@ -152,6 +153,9 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
         inline: for printers that inline, their `Printer.spelling`: temporaries used once
             are then printed inside their user (`optimize.inline_plan`), and are not
             numbered among the `_t` names.
+        lazy: the printer honours guards (python, numba). An eager printer (numpy) computes
+            every statement, so its statements are the live nodes once each, in id order,
+            without guards.
 
     Returns:
         The `Program`.
@@ -166,7 +170,7 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
         extra = extra_params.get(fname, [])
         names.update(zip(extra, namer.claim_all([g.values[v] for v in extra])))
         functions[fname] = _function(g, fname, params + [names[v] for v in extra], rs,
-                                     names, namer, labels.get(fname, {}), inline)
+                                     names, namer, labels.get(fname, {}), inline, lazy)
     return Program(params, [g.values[v] for v in inputs], functions)
 
 
@@ -192,11 +196,14 @@ def _name_nodes(g: Graph, live: list[int], names: dict[int, str], namer: _Namer,
 
 def _function(g: Graph, fname: str, params: list[str], roots: list[int],
               names: dict[int, str], namer: _Namer, labels: dict[int, str],
-              inline: Callable[[str, list], Any] | None) -> Function:
+              inline: Callable[[str, list], Any] | None, lazy: bool = True) -> Function:
     live = g.live(roots)
     _name_nodes(g, live, names, namer, labels)
-    paths = _guard_paths(g, live, roots)
-    items = _place(g, [(i, paths.get(i)) for i in live])
+    if lazy:
+        paths = _guard_paths(g, live, roots)
+        items = _place(g, [(i, paths.get(i)) for i in live])
+    else:
+        items = [(i, _ALWAYS) for i in live]
     nodes = [i for i, _ in items]
     inlined: set[int] = set()
     if inline is not None:
