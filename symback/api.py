@@ -99,14 +99,7 @@ class Compiled:
     def module(self) -> types.ModuleType:
         """The generated module, compiled to bytecode on first use."""
         if self._module is None:
-            filename = f"<symback:{self.name}>"
-            code = builtins.compile(self.source, filename, "exec")
-            module = types.ModuleType(self.name)
-            module.__file__ = filename
-            exec(code, module.__dict__)  # our generated source, never the user's text
-            linecache.cache[filename] = (len(self.source), None,
-                                         self.source.splitlines(True), filename)
-            self._module = module
+            self._module = load_module(self.source, self.name)
         return self._module
 
     def _function(self, name: str) -> Callable[..., Any]:
@@ -115,7 +108,8 @@ class Compiled:
             fn = getattr(self.module, name, None)
             if fn is None:
                 raise MissingFunctionError(missing_message(name, self.module.__all__))
-            fn = hand_out(self, name, fn, numbers_only=PRINTERS[self.backend].scalars_only)
+            fn = hand_out(self, name, fn, numbers_only=PRINTERS[self.backend].scalars_only,
+                          data=self.backend == "numpy")
             self._functions[name] = fn
         return fn
 
@@ -188,6 +182,18 @@ class Compiled:
     def __repr__(self) -> str:
         return (f"<symback.Compiled {self.name}: {', '.join(self.outputs)} of "
                 f"({', '.join(self.inputs)}), {self.backend} backend>")
+
+
+def load_module(source: str, name: str) -> types.ModuleType:
+    """A generated module's source, compiled and run as module `name` (its tracebacks show
+    the generated lines)."""
+    filename = f"<symback:{name}>"
+    code = builtins.compile(source, filename, "exec")
+    module = types.ModuleType(name)
+    module.__file__ = filename
+    exec(code, module.__dict__)  # our generated source, never the user's text
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    return module
 
 
 def _without_gc(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -1,0 +1,225 @@
+"""Calls of numpy-backend functions on data: inputs by name, DataFrames, `reduce=`, dask.
+
+`Compiled.value_and_grad(...)` on the numpy backend comes here (from symback.calls) when it
+gets keywords, a pandas or dask object:
+
+- inputs may be given by name (`f.forward(x, w=2.0)`), and a DataFrame as the only
+  positional argument supplies every input named by one of its columns
+  (`f.value_and_grad(df, reduce="sum", w=w0, b=0.0)`);
+- `reduce="sum"` or `"mean"` (forward, gradient, value_and_grad) sums over the batch axes:
+  the value becomes a scalar and each gradient its input's own shape (a scalar for a scalar
+  input), computed _CHUNK points at a time without the full per-point results;
+- a dask array (or dask DataFrame) among the inputs makes every result a lazy dask array,
+  computed block by block by the same function (symback.dask_support).
+
+The reduction of one block of data (`partial_sums`) is shared by the numpy path and by each
+dask task: the summed results in "keepdims" form, one axis per batch axis.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Any, Callable, Sequence
+
+import numpy
+
+from .errors import ArgumentError
+
+REDUCTIONS = ("sum", "mean")
+REDUCIBLE = ("forward", "gradient", "value_and_grad")
+_CHUNK = 16384          # points per step of a reduction: as the generated module's _CHUNK
+
+
+def call(holder: Any, args: tuple[Any, ...], options: dict[str, Any]) -> Any:
+    """Run `holder.fn` (the module's function `holder.name` of the `Compiled`
+    `holder.owner`) on `args` and the keyword `options` (see the module docstring)."""
+    name, fn = holder.name, holder.fn
+    options = dict(options)
+    how = options.pop("reduce", None)
+    if how is not None and how not in REDUCTIONS:
+        raise ArgumentError(f"reduce must be 'sum', 'mean' or None, not {how!r}")
+    if how is not None and name not in REDUCIBLE:
+        raise ArgumentError(f"reduce= applies to {', '.join(REDUCIBLE)}, not {name}()")
+    names = parameter_names(holder.owner, fn)
+    values = bind(name, names, args, options)
+    lazy = any(is_dask(v) for v in values)
+    if lazy:
+        from . import dask_support
+        values = dask_support.arrays(values, names)
+    else:
+        values = [numpy.asarray(v, dtype=numpy.float64) for v in values]
+    shape = broadcast_shape(values, names)
+    targets = reduce_targets(holder.owner, name, len(values)) if how else None
+    if lazy:
+        from . import dask_support
+        kernel = dask_support.Kernel(holder.owner.source, holder.owner.name, name)
+        if targets is None:
+            return dask_support.elementwise(kernel, values, shape)
+        return dask_support.reduced(kernel, values, shape, targets, how == "mean")
+    if targets is None:
+        return fn(*values)
+    sums = partial_sums(fn, values, shape, targets)
+    return assemble(name, sums, targets, values, math.prod(shape) if how == "mean" else None)
+
+
+def is_dask(x: Any) -> bool:
+    """Whether x is a dask collection, without importing dask."""
+    return type(x).__module__.startswith("dask.")
+
+
+def parameter_names(owner: Any, fn: Callable[..., Any]) -> list[str]:
+    """The names the function's parameters are given by: the inputs (as the user wrote
+    them), then any further parameters (hvp's vector `v_x, ...`)."""
+    params = list(inspect.signature(fn).parameters)
+    return list(owner.inputs) + params[len(owner.inputs):]
+
+
+def bind(fname: str, names: Sequence[str], args: tuple[Any, ...],
+         keywords: dict[str, Any]) -> list[Any]:
+    """The arguments in parameter order, from positional ones, keywords, and the columns of
+    a DataFrame given as the only positional argument."""
+    frame = None
+    if len(args) == 1 and hasattr(args[0], "columns") and hasattr(args[0], "dtypes"):
+        frame, args = args[0], ()
+    if len(args) > len(names):
+        raise ArgumentError(f"{fname}() takes {len(names)} inputs ({', '.join(names)}), "
+                            f"got {len(args)}")
+    unknown = [k for k in keywords if k not in names]
+    if unknown:
+        raise ArgumentError(f"{fname}() has no input {unknown[0]!r} (its inputs: "
+                            f"{', '.join(names)})")
+    values: list[Any] = list(args)
+    columns = set(frame.columns) if frame is not None else set()
+    for k, n in enumerate(names):
+        if k < len(args):
+            if n in keywords:
+                raise ArgumentError(f"{fname}() got input {n!r} twice (by position and "
+                                    "by name)")
+        elif n in keywords:
+            values.append(keywords[n])
+        elif n in columns:
+            values.append(frame[n])
+        else:
+            where = " (not a column of the DataFrame)" if frame is not None else ""
+            raise ArgumentError(f"{fname}() is missing input {n!r}{where}")
+    return values
+
+
+def broadcast_shape(values: Sequence[Any], names: Sequence[str]) -> tuple[int, ...]:
+    """The inputs' broadcast shape, or an ArgumentError naming two inputs that clash."""
+    shape: tuple[Any, ...] = ()
+    for k, v in enumerate(values):
+        try:
+            shape = numpy.broadcast_shapes(shape, v.shape)
+        except ValueError:
+            firsts = [n for j, n in enumerate(names[:k])
+                      if _clashes(values[j].shape, v.shape)] or list(names[:k])
+            raise ArgumentError(f"inputs {firsts[0]!r} of shape {_shown(values[names.index(firsts[0])].shape)} and "
+                                f"{names[k]!r} of shape {_shown(v.shape)} do not broadcast "
+                                "together") from None
+    return shape
+
+
+def _clashes(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    try:
+        numpy.broadcast_shapes(a, b)
+    except ValueError:
+        return True
+    return False
+
+
+def _shown(shape: tuple[Any, ...]) -> str:
+    return "(" + ", ".join("?" if isinstance(n, float) else str(n) for n in shape) + \
+        ("," if len(shape) == 1 else "") + ")"
+
+
+def reduce_targets(owner: Any, fname: str, n_params: int) -> list[int | None]:
+    """For each result of `fname` in order: None for a value (summed to a scalar), or the
+    index of the input a gradient entry belongs to (summed to that input's shape)."""
+    values = [None] * len(owner.outputs) if fname != "gradient" else []
+    grads = list(range(len(owner.wrt))) if fname != "forward" else []
+    return values + grads
+
+
+def full_axes(shape: tuple[int, ...], target: tuple[int, ...] | None) -> tuple[bool, ...]:
+    """For each batch axis, whether a result for `target` (an input's shape, aligned to the
+    right; None: a value) keeps that axis (True) or is summed over it (False)."""
+    if target is None:
+        return tuple(False for _ in shape)
+    aligned = (1,) * (len(shape) - len(target)) + tuple(target)
+    return tuple(t == s for t, s in zip(aligned, shape))
+
+
+def partial_sums(fn: Callable[..., Any], values: Sequence[numpy.ndarray],
+                 shape: tuple[int, ...], targets: Sequence[int | None]) -> list[numpy.ndarray]:
+    """The results of fn(*values), summed over the batch axes each one's target does not
+    have, in keepdims form (len(shape) axes; the summed ones of length 1).
+
+    fn runs on at most about _CHUNK points at a time: along the first axis `a` whose
+    trailing axes hold at most _CHUNK points, slices of rows of axis `a` for every index
+    of the axes before it; so no full-size per-point result is ever allocated (except a
+    gradient that keeps every batch axis: it is its input's shape).
+    """
+    nd = len(shape)
+    aligned = [v.reshape((1,) * (nd - v.ndim) + v.shape) for v in values]
+    keeps = [full_axes(shape, None if t is None else values[t].shape) for t in targets]
+    sums = [numpy.zeros(tuple(n if k else 1 for n, k in zip(shape, keep))) for keep in keeps]
+    if math.prod(shape) == 0:
+        return sums
+    a = 0
+    while a < nd and math.prod(shape[a + 1:]) > _CHUNK:
+        a += 1
+    if a == nd:                                      # no batch axes: one point
+        results = _flat(fn(*values))
+        for s, r in zip(sums, results):
+            s[...] = r
+        return sums
+    step = max(1, _CHUNK // max(1, math.prod(shape[a + 1:])))
+    for head in numpy.ndindex(*shape[:a]):
+        for start in range(0, shape[a], step):
+            where = [slice(i, i + 1) for i in head] + [slice(start, start + step)]
+            parts = [v[tuple(w if n > 1 else slice(None) for w, n in zip(where, v.shape))]
+                     for v in aligned]
+            results = _flat(fn(*parts))
+            for s, r, keep in zip(sums, results, keeps):
+                axes = tuple(k for k in range(nd) if not keep[k] and r.shape[k] > 1)
+                part = r.sum(axis=axes, keepdims=True) if axes else r
+                spot = tuple(w if keep[k] else slice(None) for k, w in
+                             enumerate(where + [slice(None)] * (nd - a - 1)))
+                s[spot] += part
+    return sums
+
+
+def _flat(results: Any) -> list[numpy.ndarray]:
+    """A function's results (a value, a tuple of values, (value, gradient)) as one list."""
+    if isinstance(results, tuple):
+        out: list[numpy.ndarray] = []
+        for r in results:
+            out.extend(_flat(r))
+        return out
+    return [numpy.asarray(results)]
+
+
+def assemble(fname: str, sums: list[Any], targets: Sequence[int | None],
+             values: Sequence[Any], count: Any) -> Any:
+    """The reduced results in the function's own layout: each value a scalar, each gradient
+    entry its input's shape (numpy arrays in keepdims form, or dask arrays already shaped);
+    divided by `count` (a number, or a lazy one) for a mean."""
+    out = []
+    for s, t in zip(sums, targets):
+        want = () if t is None else values[t].shape
+        r = s if s.shape == want else s.reshape(want)
+        if count is not None:
+            r = r / count
+        out.append(r[()] if r.ndim == 0 and isinstance(r, numpy.ndarray) else r)
+    n_values = sum(t is None for t in targets)
+    vals = out[:n_values]
+    value = vals[0] if len(vals) == 1 else tuple(vals)
+    if fname == "forward":
+        return value
+    grads = tuple(out[n_values:])
+    return grads if fname == "gradient" else (value, grads)
+
+
+__all__ = ["call", "partial_sums", "assemble", "bind", "REDUCTIONS"]
