@@ -53,6 +53,10 @@ class Kernel:
         """The function's results on one block of each input, as one flat list."""
         return _flat(self.fn(*blocks))
 
+    def __dask_tokenize__(self) -> tuple[str, ...]:
+        """What dask hashes for the task keys: the same source and function, the same keys."""
+        return (hashlib.sha256(self.source.encode()).hexdigest(), self.fname)
+
 
 def _flat(results: Any) -> list[numpy.ndarray]:
     from .data import _flat as flat
@@ -104,7 +108,7 @@ def _aligned(values: Sequence[Any], nd: int) -> list[tuple[Any, tuple[int, ...] 
     return pairs
 
 
-def _blocks(kernel: Any, values: Sequence[Any], nd: int) -> Any:
+def _blocks(kernel: Any, values: Sequence[Any], nd: int, token: str) -> Any:
     """One task per block of the broadcast chunk grid, each returning kernel(*blocks): a
     dask array whose blocks are lists (never computed itself; `_pick` takes them apart)."""
     pairs = _aligned(values, nd)
@@ -113,7 +117,7 @@ def _blocks(kernel: Any, values: Sequence[Any], nd: int) -> Any:
         flat += [v, ind]
     try:
         return da.blockwise(kernel, tuple(range(nd)), *flat, dtype=numpy.float64,
-                            meta=numpy.empty((0,) * nd), concatenate=True)
+                            meta=numpy.empty((0,) * nd), concatenate=True, token=token)
     except ValueError as exc:
         raise ArgumentError(f"the inputs cannot be split into matching blocks: "
                             f"{str(exc).splitlines()[0]}") from None
@@ -132,12 +136,13 @@ def _template(kernel: Kernel, values: Sequence[Any]) -> list[numpy.ndarray]:
 def elementwise(kernel: Kernel, values: Sequence[Any], shape: tuple[int, ...]) -> Any:
     """The function's results as lazy dask arrays, in the function's own layout."""
     nd = len(shape)
-    raw = _blocks(kernel, values, nd)
+    raw = _blocks(kernel, values, nd, f"symback-{kernel.fname}")
     leaves = []
     for k, t in enumerate(_template(kernel, values)):
         extra = t.shape[nd:] if t.ndim > nd else ()
         leaves.append(da.map_blocks(
             _pick, raw, k, dtype=numpy.float64, meta=numpy.empty((0,) * (nd + len(extra))),
+            token="symback-pick",
             chunks=raw.chunks + tuple((n,) for n in extra),
             new_axis=list(range(nd, nd + len(extra))) or None))
     return _layout(kernel.fname, leaves, kernel)
@@ -180,6 +185,9 @@ class _Partials:
         sums = partial_sums(self.kernel.fn, blocks, shape, self.targets)
         return sums + [numpy.full((1,) * self.nd, float(math.prod(shape)))]
 
+    def __dask_tokenize__(self) -> tuple[Any, ...]:
+        return (self.kernel.__dask_tokenize__(), tuple(map(str, self.targets)), self.nd)
+
 
 def reduced(kernel: Kernel, values: Sequence[Any], shape: tuple[int, ...],
             targets: Sequence[int | None], mean: bool) -> Any:
@@ -187,12 +195,12 @@ def reduced(kernel: Kernel, values: Sequence[Any], shape: tuple[int, ...],
     its input's shape), in the function's own layout: per-block partial sums added up in a
     tree by dask."""
     nd = len(shape)
-    raw = _blocks(_Partials(kernel, targets, nd), values, nd)
+    raw = _blocks(_Partials(kernel, targets, nd), values, nd, f"symback-{kernel.fname}-partials")
     sums = []
     for k, t in enumerate(list(targets) + [None]):
         keep = full_axes(shape, None if t is None else values[t].shape)
         chunks = tuple(c if kept else (1,) * len(c) for c, kept in zip(raw.chunks, keep))
-        leaf = da.map_blocks(_pick, raw, k, dtype=numpy.float64, chunks=chunks,
+        leaf = da.map_blocks(_pick, raw, k, dtype=numpy.float64, chunks=chunks, token="symback-pick",
                              meta=numpy.empty((0,) * nd))
         summed = tuple(a for a in range(nd) if not keep[a])
         if summed:

@@ -106,27 +106,39 @@ def bind(fname: str, names: Sequence[str], args: tuple[Any, ...],
     return values
 
 
-def broadcast_shape(values: Sequence[Any], names: Sequence[str]) -> tuple[int, ...]:
-    """The inputs' broadcast shape, or an ArgumentError naming two inputs that clash."""
+def broadcast_shape(values: Sequence[Any], names: Sequence[str]) -> tuple[Any, ...]:
+    """The inputs' broadcast shape (an axis of unknown length, nan, from a DataFrame
+    column, broadcasts with 1 and nan), or an ArgumentError naming two inputs that clash."""
     shape: tuple[Any, ...] = ()
     for k, v in enumerate(values):
-        try:
-            shape = numpy.broadcast_shapes(shape, v.shape)
-        except ValueError:
-            firsts = [n for j, n in enumerate(names[:k])
-                      if _clashes(values[j].shape, v.shape)] or list(names[:k])
-            raise ArgumentError(f"inputs {firsts[0]!r} of shape {_shown(values[names.index(firsts[0])].shape)} and "
-                                f"{names[k]!r} of shape {_shown(v.shape)} do not broadcast "
-                                "together") from None
+        joined = _joined(shape, v.shape)
+        if joined is None:
+            j = next((j for j in range(k) if _joined(values[j].shape, v.shape) is None), 0)
+            raise ArgumentError(f"inputs {names[j]!r} of shape {_shown(values[j].shape)} "
+                                f"and {names[k]!r} of shape {_shown(v.shape)} do not "
+                                "broadcast together")
+        shape = joined
     return shape
 
 
-def _clashes(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
-    try:
-        numpy.broadcast_shapes(a, b)
-    except ValueError:
-        return True
-    return False
+def _joined(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """numpy's broadcast of two shapes, or None."""
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    out = []
+    for p, q in zip(a, b):
+        if _same(p, q) or q == 1:
+            out.append(p)
+        elif p == 1:
+            out.append(q)
+        else:
+            return None
+    return tuple(out)
+
+
+def _same(p: Any, q: Any) -> bool:
+    """Equal lengths; two unknown lengths (nan) count as equal."""
+    return p == q or p != p and q != q
 
 
 def _shown(shape: tuple[Any, ...]) -> str:
@@ -148,7 +160,7 @@ def full_axes(shape: tuple[int, ...], target: tuple[int, ...] | None) -> tuple[b
     if target is None:
         return tuple(False for _ in shape)
     aligned = (1,) * (len(shape) - len(target)) + tuple(target)
-    return tuple(t == s for t, s in zip(aligned, shape))
+    return tuple(_same(t, s) for t, s in zip(aligned, shape))
 
 
 def partial_sums(fn: Callable[..., Any], values: Sequence[numpy.ndarray],
