@@ -23,7 +23,7 @@ from typing import Any, Sequence
 import dask.array as da
 import numpy
 
-from .data import assemble, full_axes, partial_sums
+from .data import assemble, flatten, full_axes, partial_sums
 from .errors import ArgumentError
 
 _MODULES: dict[str, types.ModuleType] = {}
@@ -51,16 +51,11 @@ class Kernel:
 
     def __call__(self, *blocks: numpy.ndarray) -> list[numpy.ndarray]:
         """The function's results on one block of each input, as one flat list."""
-        return _flat(self.fn(*blocks))
+        return flatten(self.fn(*blocks))
 
     def __dask_tokenize__(self) -> tuple[str, ...]:
         """What dask hashes for the task keys: the same source and function, the same keys."""
         return (hashlib.sha256(self.source.encode()).hexdigest(), self.fname)
-
-
-def _flat(results: Any) -> list[numpy.ndarray]:
-    from .data import _flat as flat
-    return flat(results)
 
 
 def arrays(values: Sequence[Any], names: Sequence[str]) -> list[Any]:
@@ -86,10 +81,11 @@ def arrays(values: Sequence[Any], names: Sequence[str]) -> list[Any]:
         sized = [n for v, n in zip(out, names) if v.ndim and v.size != 1
                  and n not in unknown and not math.isnan(v.size)]
         if len(counts) > 1 or sized:
-            raise ArgumentError(
-                f"input {unknown[0]!r} has unknown chunk sizes (a DataFrame column) and "
-                f"{'other inputs are chunked differently' if len(counts) > 1 else repr(sized[0]) + ' is an array'}: "
-                "take all data from one DataFrame, or pass dask arrays of known chunks")
+            other = (f"{sized[0]!r} is an array" if sized else
+                     "other inputs are split into other numbers of blocks")
+            raise ArgumentError(f"input {unknown[0]!r} has unknown chunk sizes (a DataFrame "
+                                f"column) and {other}: take all data from one DataFrame, or "
+                                "give dask arrays of known chunks")
     return out
 
 
@@ -101,9 +97,8 @@ def _aligned(values: Sequence[Any], nd: int) -> list[tuple[Any, tuple[int, ...] 
         if not isinstance(v, da.Array) and v.ndim == 0:
             pairs.append((v, None))
         else:
-            if v.ndim < nd:
-                v = v.reshape((1,) * (nd - v.ndim) + v.shape) if isinstance(v, da.Array) \
-                    else v.reshape((1,) * (nd - v.ndim) + v.shape)
+            if v.ndim < nd:                          # (reshaping unknown lengths fails)
+                v = v.reshape((1,) * (nd - v.ndim) + v.shape)
             pairs.append((v, tuple(range(nd))))
     return pairs
 

@@ -138,7 +138,11 @@ def _joined(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...] | None:
 
 def _same(p: Any, q: Any) -> bool:
     """Equal lengths; two unknown lengths (nan) count as equal."""
-    return p == q or p != p and q != q
+    return p == q or _unknown(p) and _unknown(q)
+
+
+def _unknown(n: Any) -> bool:
+    return isinstance(n, float) and math.isnan(n)
 
 
 def _shown(shape: tuple[Any, ...]) -> str:
@@ -183,7 +187,7 @@ def partial_sums(fn: Callable[..., Any], values: Sequence[numpy.ndarray],
     while a < nd and math.prod(shape[a + 1:]) > _CHUNK:
         a += 1
     if a == nd:                                      # no batch axes: one point
-        results = _flat(fn(*values))
+        results = flatten(fn(*values))
         for s, r in zip(sums, results):
             s[...] = r
         return sums
@@ -193,7 +197,7 @@ def partial_sums(fn: Callable[..., Any], values: Sequence[numpy.ndarray],
             where = [slice(i, i + 1) for i in head] + [slice(start, start + step)]
             parts = [v[tuple(w if n > 1 else slice(None) for w, n in zip(where, v.shape))]
                      for v in aligned]
-            results = _flat(fn(*parts))
+            results = flatten(fn(*parts))
             for s, r, keep in zip(sums, results, keeps):
                 axes = tuple(k for k in range(nd) if not keep[k] and r.shape[k] > 1)
                 part = r.sum(axis=axes, keepdims=True) if axes else r
@@ -203,12 +207,12 @@ def partial_sums(fn: Callable[..., Any], values: Sequence[numpy.ndarray],
     return sums
 
 
-def _flat(results: Any) -> list[numpy.ndarray]:
+def flatten(results: Any) -> list[numpy.ndarray]:
     """A function's results (a value, a tuple of values, (value, gradient)) as one list."""
     if isinstance(results, tuple):
         out: list[numpy.ndarray] = []
         for r in results:
-            out.extend(_flat(r))
+            out.extend(flatten(r))
         return out
     return [numpy.asarray(results)]
 
@@ -234,4 +238,5 @@ def assemble(fname: str, sums: list[Any], targets: Sequence[int | None],
     return grads if fname == "gradient" else (value, grads)
 
 
-__all__ = ["call", "partial_sums", "assemble", "bind", "REDUCTIONS"]
+__all__ = ["REDUCTIONS", "assemble", "bind", "call", "flatten", "full_axes",
+           "partial_sums"]

@@ -14,10 +14,10 @@ import numpy
 import pytest
 
 da = pytest.importorskip("dask.array")
-import dask  # noqa: E402
+import dask
 
-import symback  # noqa: E402
-from symback.errors import ArgumentError  # noqa: E402
+import symback
+from symback.errors import ArgumentError
 
 LOGREG = "z = w0 + w1*x1 + w2*x2; p = sigmoid(z); -(y*log(p) + (1 - y)*log(1 - p))"
 
