@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import os
+import signal
+import time
 from contextlib import redirect_stdout
 
 import numpy
@@ -186,3 +188,41 @@ def test_a_cluster_runs_the_kernel_on_its_workers(client):
     want = f.value_and_grad(0.1, -0.2, 0.3, *arrays, reduce="sum")
     assert loss == pytest.approx(want[0], rel=1e-11)
     numpy.testing.assert_allclose(grads, want[1], rtol=1e-11)
+
+
+def test_a_saved_module_uploaded_to_the_workers_imports_there(client, tmp_path):
+    f = symback.compile("x * w + sin(x)", backend="numpy")
+    path = f.save(tmp_path / "symback_uploaded_seed.py")
+    client.upload_file(str(path))
+
+    def run_there():
+        import symback_uploaded_seed as m
+        return m.value_and_grad(numpy.arange(3.0), 2.0)[1][1].tolist()
+    results = client.run(run_there)
+    assert len(results) == 2
+    assert all(r == [0.0, 1.0, 2.0] for r in results.values())
+
+
+def _slowly(block):
+    import time
+    time.sleep(0.05)
+    return block
+
+
+def test_a_worker_killed_mid_computation_is_retried(client):
+    f = symback.compile("(x - m)**2", wrt=["m"], backend="numpy")
+    x = numpy.linspace(-1, 1, 40_000)
+    dx = da.from_array(x, chunks=1000).map_blocks(_slowly, meta=numpy.empty((0,)))
+    value, (grad,) = f.value_and_grad(x=dx, m=0.25, reduce="sum")
+    futures = client.compute([value, grad])
+    deadline = time.monotonic() + 10
+    while not client.processing() or not any(client.processing().values()):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    victim = sorted(client.run(os.getpid).values())[0]
+    os.kill(victim, signal.SIGKILL)             # a worker this test started; its nanny restarts it
+    value, grad = client.gather(futures)
+    assert value == pytest.approx(numpy.sum((x - 0.25) ** 2), rel=1e-12)
+    assert grad == pytest.approx(numpy.sum(-2 * (x - 0.25)), abs=1e-8)
+    client.wait_for_workers(2, timeout=30)
+    assert victim not in client.run(os.getpid).values()     # it really was replaced
