@@ -11,10 +11,8 @@ module source with its functions ready to call:
 
 from __future__ import annotations
 
-import builtins
 import functools
 import gc
-import linecache
 import os
 import tempfile
 import types
@@ -27,6 +25,7 @@ from .calls import hand_out, missing_message
 from .errors import (ArgumentError, LimitError, MissingFunctionError, SymbackError,
                      SymbackWarning, warn)
 from .graph import DEFAULT_MAX_NODES
+from .loader import load_module
 from .parse import DEFAULT_MAX_CHARS, Expression
 from .printers import FUNCTIONS as MODULE_FUNCTIONS
 from .render import PRINTERS, render
@@ -182,18 +181,6 @@ class Compiled:
     def __repr__(self) -> str:
         return (f"<symback.Compiled {self.name}: {', '.join(self.outputs)} of "
                 f"({', '.join(self.inputs)}), {self.backend} backend>")
-
-
-def load_module(source: str, name: str) -> types.ModuleType:
-    """A generated module's source, compiled and run as module `name` (its tracebacks show
-    the generated lines)."""
-    filename = f"<symback:{name}>"
-    code = builtins.compile(source, filename, "exec")
-    module = types.ModuleType(name)
-    module.__file__ = filename
-    exec(code, module.__dict__)  # our generated source, never the user's text
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    return module
 
 
 def _without_gc(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -23,8 +23,9 @@ from typing import Any, Sequence
 import dask.array as da
 import numpy
 
-from .data import assemble, flatten, full_axes, partial_sums
 from .errors import ArgumentError
+from .loader import load_module
+from .reduce import assemble, flatten, full_axes, partial_sums
 
 _MODULES: dict[str, types.ModuleType] = {}
 _MAX_MODULES = 32
@@ -43,7 +44,6 @@ class Kernel:
         key = hashlib.sha256(self.source.encode()).hexdigest()
         module = _MODULES.get(key)
         if module is None:
-            from .api import load_module
             if len(_MODULES) >= _MAX_MODULES:
                 _MODULES.clear()
             module = _MODULES[key] = load_module(self.source, self.module)
@@ -190,12 +190,14 @@ def reduced(kernel: Kernel, values: Sequence[Any], shape: tuple[int, ...],
     its input's shape), in the function's own layout: per-block partial sums added up in a
     tree by dask."""
     nd = len(shape)
-    raw = _blocks(_Partials(kernel, targets, nd), values, nd, f"symback-{kernel.fname}-partials")
+    raw = _blocks(_Partials(kernel, targets, nd), values, nd,
+                  f"symback-{kernel.fname}-partials")
     sums = []
     for k, t in enumerate(list(targets) + [None]):
         keep = full_axes(shape, None if t is None else values[t].shape)
         chunks = tuple(c if kept else (1,) * len(c) for c, kept in zip(raw.chunks, keep))
-        leaf = da.map_blocks(_pick, raw, k, dtype=numpy.float64, chunks=chunks, token="symback-pick",
+        leaf = da.map_blocks(_pick, raw, k, dtype=numpy.float64, chunks=chunks,
+                             token="symback-pick",
                              meta=numpy.empty((0,) * nd))
         summed = tuple(a for a in range(nd) if not keep[a])
         if summed:

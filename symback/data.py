@@ -12,8 +12,7 @@ gets keywords, a pandas or dask object:
 - a dask array (or dask DataFrame) among the inputs makes every result a lazy dask array,
   computed block by block by the same function (symback.dask_support).
 
-The reduction of one block of data (`partial_sums`) is shared by the numpy path and by each
-dask task: the summed results in "keepdims" form, one axis per batch axis.
+The reduction itself is symback.reduce, shared by the numpy path and by each dask task.
 """
 
 from __future__ import annotations
@@ -25,10 +24,10 @@ from typing import Any, Callable, Sequence
 import numpy
 
 from .errors import ArgumentError
+from .reduce import assemble, partial_sums, same_length
 
 REDUCTIONS = ("sum", "mean")
 REDUCIBLE = ("forward", "gradient", "value_and_grad")
-_CHUNK = 16384          # points per step of a reduction: as the generated module's _CHUNK
 
 
 def call(holder: Any, args: tuple[Any, ...], options: dict[str, Any]) -> Any:
@@ -127,22 +126,13 @@ def _joined(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...] | None:
     a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
     out = []
     for p, q in zip(a, b):
-        if _same(p, q) or q == 1:
+        if same_length(p, q) or q == 1:
             out.append(p)
         elif p == 1:
             out.append(q)
         else:
             return None
     return tuple(out)
-
-
-def _same(p: Any, q: Any) -> bool:
-    """Equal lengths; two unknown lengths (nan) count as equal."""
-    return p == q or _unknown(p) and _unknown(q)
-
-
-def _unknown(n: Any) -> bool:
-    return isinstance(n, float) and math.isnan(n)
 
 
 def _shown(shape: tuple[Any, ...]) -> str:
@@ -158,85 +148,4 @@ def reduce_targets(owner: Any, fname: str, n_params: int) -> list[int | None]:
     return values + grads
 
 
-def full_axes(shape: tuple[int, ...], target: tuple[int, ...] | None) -> tuple[bool, ...]:
-    """For each batch axis, whether a result for `target` (an input's shape, aligned to the
-    right; None: a value) keeps that axis (True) or is summed over it (False)."""
-    if target is None:
-        return tuple(False for _ in shape)
-    aligned = (1,) * (len(shape) - len(target)) + tuple(target)
-    return tuple(_same(t, s) for t, s in zip(aligned, shape))
-
-
-def partial_sums(fn: Callable[..., Any], values: Sequence[numpy.ndarray],
-                 shape: tuple[int, ...], targets: Sequence[int | None]) -> list[numpy.ndarray]:
-    """The results of fn(*values), summed over the batch axes each one's target does not
-    have, in keepdims form (len(shape) axes; the summed ones of length 1).
-
-    fn runs on at most about _CHUNK points at a time: along the first axis `a` whose
-    trailing axes hold at most _CHUNK points, slices of rows of axis `a` for every index
-    of the axes before it; so no full-size per-point result is ever allocated (except a
-    gradient that keeps every batch axis: it is its input's shape).
-    """
-    nd = len(shape)
-    aligned = [v.reshape((1,) * (nd - v.ndim) + v.shape) for v in values]
-    keeps = [full_axes(shape, None if t is None else values[t].shape) for t in targets]
-    sums = [numpy.zeros(tuple(n if k else 1 for n, k in zip(shape, keep))) for keep in keeps]
-    if math.prod(shape) == 0:
-        return sums
-    a = 0
-    while a < nd and math.prod(shape[a + 1:]) > _CHUNK:
-        a += 1
-    if a == nd:                                      # no batch axes: one point
-        results = flatten(fn(*values))
-        for s, r in zip(sums, results):
-            s[...] = r
-        return sums
-    step = max(1, _CHUNK // max(1, math.prod(shape[a + 1:])))
-    for head in numpy.ndindex(*shape[:a]):
-        for start in range(0, shape[a], step):
-            where = [slice(i, i + 1) for i in head] + [slice(start, start + step)]
-            parts = [v[tuple(w if n > 1 else slice(None) for w, n in zip(where, v.shape))]
-                     for v in aligned]
-            results = flatten(fn(*parts))
-            for s, r, keep in zip(sums, results, keeps):
-                axes = tuple(k for k in range(nd) if not keep[k] and r.shape[k] > 1)
-                part = r.sum(axis=axes, keepdims=True) if axes else r
-                spot = tuple(w if keep[k] else slice(None) for k, w in
-                             enumerate(where + [slice(None)] * (nd - a - 1)))
-                s[spot] += part
-    return sums
-
-
-def flatten(results: Any) -> list[numpy.ndarray]:
-    """A function's results (a value, a tuple of values, (value, gradient)) as one list."""
-    if isinstance(results, tuple):
-        out: list[numpy.ndarray] = []
-        for r in results:
-            out.extend(flatten(r))
-        return out
-    return [numpy.asarray(results)]
-
-
-def assemble(fname: str, sums: list[Any], targets: Sequence[int | None],
-             values: Sequence[Any], count: Any) -> Any:
-    """The reduced results in the function's own layout: each value a scalar, each gradient
-    entry its input's shape (numpy arrays in keepdims form, or dask arrays already shaped);
-    divided by `count` (a number, or a lazy one) for a mean."""
-    out = []
-    for s, t in zip(sums, targets):
-        want = () if t is None else values[t].shape
-        r = s if s.shape == want else s.reshape(want)
-        if count is not None:
-            r = r / count
-        out.append(r[()] if r.ndim == 0 and isinstance(r, numpy.ndarray) else r)
-    n_values = sum(t is None for t in targets)
-    vals = out[:n_values]
-    value = vals[0] if len(vals) == 1 else tuple(vals)
-    if fname == "forward":
-        return value
-    grads = tuple(out[n_values:])
-    return grads if fname == "gradient" else (value, grads)
-
-
-__all__ = ["REDUCTIONS", "assemble", "bind", "call", "flatten", "full_axes",
-           "partial_sums"]
+__all__ = ["REDUCTIONS", "REDUCIBLE", "bind", "broadcast_shape", "call"]
