@@ -28,6 +28,7 @@ from .graph import DEFAULT_MAX_NODES
 from .loader import load_module
 from .parse import DEFAULT_MAX_CHARS, Expression
 from .printers import FUNCTIONS as MODULE_FUNCTIONS
+from .progress import stage
 from .render import PRINTERS, render
 from .source import ExprFile, read_expr_file
 from .source import declared_inputs as _declared
@@ -260,6 +261,7 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     declared = wrt_list if wrt_list is not None else _declared(expr)
     if strict and wrt_list is not None:     # parameters may come from the `# vars:` line
         declared = wrt_list + [n for n in _declared(expr) or [] if n not in wrt_list]
+    stage("parsing")
     expression = _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes,
                               strict=strict)
     _warn_unused(wrt_list or [], expression)
@@ -271,6 +273,7 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     wrt_names = wrt_list if wrt_list is not None else inputs
     param_nodes = [g.lookup_var(n) for n in inputs]
     wrt_nodes = [g.lookup_var(n) for n in wrt_names]
+    stage("differentiating")
     try:
         built = derivatives.plan(g, expression.outputs, wrt_nodes,  # type: ignore[arg-type]
                                  hessian_too=hessian, mode=mode, taken=list(inputs))
@@ -278,6 +281,7 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
         raise expression.error(f"{exc.message} while building the derivatives",  # at the
                                expression.positions[-1], LimitError) from None   # output
     roots = built.roots
+    stage("scheduling")
     program = schedule.schedule(g, param_nodes, roots, built.labels,  # type: ignore[arg-type]
                                 built.extra_params, reserved=printer.reserved,
                                 inline=printer.spelling if printer.inline else None)
@@ -286,6 +290,7 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     extra = {"INPUTS": repr(tuple(inputs)), "WRT": repr(tuple(wrt_names)),
              "OUTPUTS": repr(out_names)}
     title = _title(out_names, inputs, module_name)
+    stage("rendering")
     source = render(program, printer, outputs=list(out_names), wrt=list(wrt_names),
                     text=expression.text, title=title, extra=extra)
     stats = {f"{fname}_ops": program.op_count(fname) for fname in roots}
