@@ -11,10 +11,8 @@ module source with its functions ready to call:
 
 from __future__ import annotations
 
-import builtins
 import functools
 import gc
-import linecache
 import os
 import tempfile
 import types
@@ -27,8 +25,10 @@ from .calls import hand_out, missing_message
 from .errors import (ArgumentError, LimitError, MissingFunctionError, SymbackError,
                      SymbackWarning, warn)
 from .graph import DEFAULT_MAX_NODES
+from .loader import load_module
 from .parse import DEFAULT_MAX_CHARS, Expression
 from .printers import FUNCTIONS as MODULE_FUNCTIONS
+from .progress import stage
 from .render import PRINTERS, render
 from .source import ExprFile, read_expr_file
 from .source import declared_inputs as _declared
@@ -99,14 +99,7 @@ class Compiled:
     def module(self) -> types.ModuleType:
         """The generated module, compiled to bytecode on first use."""
         if self._module is None:
-            filename = f"<symback:{self.name}>"
-            code = builtins.compile(self.source, filename, "exec")
-            module = types.ModuleType(self.name)
-            module.__file__ = filename
-            exec(code, module.__dict__)  # our generated source, never the user's text
-            linecache.cache[filename] = (len(self.source), None,
-                                         self.source.splitlines(True), filename)
-            self._module = module
+            self._module = load_module(self.source, self.name)
         return self._module
 
     def _function(self, name: str) -> Callable[..., Any]:
@@ -115,7 +108,8 @@ class Compiled:
             fn = getattr(self.module, name, None)
             if fn is None:
                 raise MissingFunctionError(missing_message(name, self.module.__all__))
-            fn = hand_out(self, name, fn, numbers_only=PRINTERS[self.backend].scalars_only)
+            fn = hand_out(self, name, fn, numbers_only=PRINTERS[self.backend].scalars_only,
+                          data=self.backend == "numpy")
             self._functions[name] = fn
         return fn
 
@@ -279,6 +273,7 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     declared = wrt_list if wrt_list is not None else _declared(expr)
     if strict and wrt_list is not None:     # parameters may come from the `# vars:` line
         declared = wrt_list + [n for n in _declared(expr) or [] if n not in wrt_list]
+    stage("parsing")
     expression = converted if converted is not None else \
         _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes, strict=strict)
     _warn_unused(wrt_list or [], expression)
@@ -290,6 +285,7 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     wrt_names = wrt_list if wrt_list is not None else inputs
     param_nodes = [g.lookup_var(n) for n in inputs]
     wrt_nodes = [g.lookup_var(n) for n in wrt_names]
+    stage("differentiating")
     try:
         built = derivatives.plan(g, expression.outputs, wrt_nodes,  # type: ignore[arg-type]
                                  hessian_too=hessian, mode=mode, taken=list(inputs))
@@ -297,6 +293,7 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
         raise expression.error(f"{exc.message} while building the derivatives",  # at the
                                expression.positions[-1], LimitError) from None   # output
     roots = built.roots
+    stage("scheduling")
     program = schedule.schedule(g, param_nodes, roots, built.labels,  # type: ignore[arg-type]
                                 built.extra_params, reserved=printer.reserved,
                                 inline=printer.spelling if printer.inline else None,
@@ -306,6 +303,7 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     extra = {"INPUTS": repr(tuple(inputs)), "WRT": repr(tuple(wrt_names)),
              "OUTPUTS": repr(out_names)}
     title = _title(out_names, inputs, module_name)
+    stage("rendering")
     source = render(program, printer, outputs=list(out_names), wrt=list(wrt_names),
                     text=expression.text, title=title, extra=extra)
     stats = {f"{fname}_ops": program.op_count(fname) for fname in roots}

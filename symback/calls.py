@@ -58,12 +58,29 @@ def _call(holder: _Holder, *args: Any) -> Any:
         raise CallError(hint) from exc
 
 
+def _call_data(holder: _Holder, *args: Any, **options: Any) -> Any:
+    # A dask array or DataFrame, a pandas DataFrame, or keywords (reduce=, inputs by name)
+    # go to symback.data; plain calls only look at each argument's type's module name, so
+    # numpy-only users never import dask.
+    if not options:
+        for a in args:
+            if type(a).__module__.startswith(("dask.", "pandas.")):
+                break
+        else:
+            return holder.fn(*args)
+    from .data import call
+    return call(holder, args, options)
+
+
 def hand_out(owner: Any, name: str, fn: Callable[..., Any],
-             numbers_only: bool) -> Callable[..., Any]:
+             numbers_only: bool, data: bool = False) -> Callable[..., Any]:
     """`fn`, the module's function `name`, as `Compiled` hands it out (see the module
-    docstring). `numbers_only`: the python backend, whose functions take no arrays."""
+    docstring). `numbers_only`: the python backend, whose functions take no arrays.
+    `data`: the numpy backend, whose functions also take dask arrays, DataFrames, inputs
+    by name and `reduce=` (see symback.data)."""
     holder = _Holder(owner, name, fn, numbers_only)
-    method = types.FunctionType(_call.__code__, _call.__globals__, name)
+    code = _call_data if data else _call
+    method = types.FunctionType(code.__code__, code.__globals__, name)
     method.__doc__ = fn.__doc__
     method.__qualname__ = getattr(fn, "__qualname__", name)
     method.__module__ = getattr(fn, "__module__", None)

@@ -8,6 +8,7 @@ Output files are written atomically: on any error nothing is written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import warnings
 from typing import Any, Sequence
@@ -15,6 +16,7 @@ from typing import Any, Sequence
 from ._version import __version__
 from .api import compile as compile_expr
 from .errors import ArgumentError, SymbackError, SymbackWarning
+from .progress import Reporter
 from .render import PRINTERS
 from .source import (assignments, is_assignments, is_names, point_directive, read_expr_file,
                      resolve_point)
@@ -51,6 +53,12 @@ def _build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--strict", action="store_true",
                       help="every name that is not bound must be declared as an input "
                       "(by --wrt or the file's '# vars:' line); others are errors")
+    shown = comp.add_mutually_exclusive_group()
+    shown.add_argument("--progress", action="store_true", default=None,
+                       help="print the stages of a compile that takes more than 2 s "
+                       "(default: when stderr is a terminal)")
+    shown.add_argument("--quiet", dest="progress", action="store_false",
+                       help="never print compile progress")
     comp.set_defaults(run=_run_compile)
     _add_explain_parser(sub)
     _add_graph_parser(sub)
@@ -123,9 +131,11 @@ def _read_input(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tu
 def _run_compile(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     text, default_name = _read_input(args, parser)
     limits = {"max_chars": None, "max_nodes": None} if args.no_limits else {}
-    compiled = compile_expr(text, wrt=args.wrt, name=args.name or default_name,
-                            backend=args.backend, hessian=args.hessian, mode=args.mode,
-                            strict=args.strict, **limits)
+    show = args.progress if args.progress is not None else sys.stderr.isatty()
+    with Reporter(sys.stderr) if show else contextlib.nullcontext():
+        compiled = compile_expr(text, wrt=args.wrt, name=args.name or default_name,
+                                backend=args.backend, hessian=args.hessian, mode=args.mode,
+                                strict=args.strict, **limits)
     if args.output is None:
         sys.stdout.write(compiled.source)
         return 0
