@@ -284,7 +284,7 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
         warnings.simplefilter("always", SymbackWarning)
         compiled = _compile(expr, **options)
     symback_warnings = [w.message for w in caught if isinstance(w.message, SymbackWarning)]
-    _cache.store(key, _cache_meta(compiled, symback_warnings), compiled.source)
+    _cache.store(key, _cache_meta(compiled, symback_warnings), compiled.source, write_atomic)
     for w in caught:                                # as if they had not been caught
         if isinstance(w.message, SymbackWarning):
             warn(w.message)

@@ -33,9 +33,10 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ._version import __version__
+from .errors import SymbackError
 
 FORMAT = 1
 _ENTRY = re.compile(r"[0-9a-f]{64}\.json\Z")
@@ -158,10 +159,10 @@ def _valid_meta(meta: Any) -> bool:
     return True
 
 
-def store(entry_key: str, meta: dict[str, Any], source: str) -> bool:
-    """Write the entry atomically; False (and nothing raised) if it cannot be written."""
-    from .api import write_atomic         # api imports this module
-    from .errors import SymbackError
+def store(entry_key: str, meta: dict[str, Any], source: str,
+          write_atomic: Callable[[Path, str], Path]) -> bool:
+    """Write the entry with `write_atomic` (`symback.api.write_atomic`: a temporary file,
+    then a rename); False, and nothing raised, if it cannot be written."""
     folder = directory()
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
