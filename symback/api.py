@@ -308,7 +308,7 @@ def _from_cache(entry: dict[str, Any], expr: Any, options: dict[str, Any]) -> Co
     for w in meta["warnings"]:
         warn(SymbackWarning(w["message"], w.get("line"), w.get("column"), w.get("source_line"),
                             w.get("width") or 1))
-    recipe = (list(expr) if isinstance(expr, tuple) else expr, dict(options))
+    recipe = (list(expr) if isinstance(expr, (list, tuple)) else expr, dict(options))
     return Compiled(entry["source"], tuple(meta["inputs"]), tuple(meta["wrt"]),
                     tuple(meta["outputs"]), meta["backend"], dict(meta["stats"]), None,
                     meta["name"], meta["modes"], recipe)
