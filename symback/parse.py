@@ -665,6 +665,9 @@ class _Parser:
         name = tok.text
         self.check_name(tok)
         if self.scope is not None:
+            if name == self.scope.name:
+                raise self.error(f"{quote(name)} is the function being defined: a body cannot "
+                                 "use it (no recursion)", tok)
             local = self.scope.lookup(name, self.graph, self.bound)
             if local is not None:
                 return _Val(local, "real", tok.pos, name)
@@ -699,8 +702,9 @@ class _Parser:
         """Warn about each free, undeclared name that looks like a typo of a bound name or
         a function: it silently became an input."""
         free = [n for n in self.used_inputs if n not in self.declared_set]
-        for name, meant in near_misses(free, list(self.bound), list(FUNCTIONS)):
-            what = "the function " if meant in FUNCTIONS else ""
+        functions = list(FUNCTIONS) + list(self.functions)
+        for name, meant in near_misses(free, list(self.bound), functions):
+            what = "the function " if meant in functions else ""
             warning = self.error(f"{quote(name)} is not bound, so it is an input (did you mean "
                                  f"{what}{meant!r}?)", self.used_inputs[name], len(name),
                                  cls=SymbackWarning)

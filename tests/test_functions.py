@@ -126,6 +126,7 @@ def test_expansion_past_the_node_limit_is_a_limit_error_at_the_call():
 @pytest.mark.parametrize("text, message, line, column", [
     ("f(x) = f(x - 1)\nf(y)", "'f' calls itself: recursion is not supported", 1, 8),
     ("f(x) = g(x)\ng(x) = f(x)\nf(y)", "'g' is defined later, at 2:1", 1, 8),
+    ("f(u) = u * f\nf(y)", "'f' is the function being defined", 1, 12),
     ("f(u) = 2*u\nf(g(x)); g(u) = u", "'g' is defined later, at 2:10", 2, 3),
     ("sin(x) = x\nsin(y)", "cannot redefine the built-in function 'sin'", 1, 1),
     ("y + 1\nwhere(u, v) = u\n3", "cannot redefine the built-in function 'where'", 2, 1),
@@ -179,3 +180,8 @@ def test_strict_mode_checks_free_names_in_bodies():
     assert (info.value.line, info.value.column) == (2, 12)
     f = symback.compile("# vars: x w\nf(u) = u + w\nf(x)", strict=True)
     assert f.forward(1, 2) == 3.0
+
+
+def test_a_name_like_a_defined_function_is_warned_about():
+    with pytest.warns(symback.SymbackWarning, match="did you mean the function 'softclip'"):
+        symback.compile("softclip(u) = u / (1 + abs(u))\nsoftclip(x) + softclp")
