@@ -170,8 +170,9 @@ def test_definition_errors(text, message, line, column):
     err = info.value
     assert message in err.message
     assert (err.line, err.column) == (line, column)
-    caret = str(err).split("\n")[2]
-    assert len(caret) - len(caret.lstrip()) == column + 1      # two spaces, then the column
+    source_line = text.split("\n")[line - 1]                   # the caret is under the text
+    assert str(err).split("\n")[1:] == [f"  {source_line}",
+                                         "  " + " " * (column - 1) + "^" * err.width]
 
 
 def test_strict_mode_checks_free_names_in_bodies():
