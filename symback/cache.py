@@ -1,8 +1,8 @@
 """The compile cache: a finished compile stored on disk, found again by a hash of its input.
 
 An entry is one JSON file, `<key>.json`, in the cache folder. The key is the sha256 of the
-expression text, every option of `symback.compile` and the symback version, so any change
-of input, option or version is a miss. The entry holds the generated source and what a
+expression text, every option of `symback.compile`, the symback version and a fingerprint of
+symback's code and templates, so any change of input, option, version or code is a miss. The entry holds the generated source and what a
 `Compiled` needs besides (inputs, wrt, outputs, backend, stats, modes, module name, the
 warnings the compile gave), plus a sha256 digest of all of it.
 
@@ -27,6 +27,7 @@ passed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -74,9 +75,27 @@ def key(expr: Any, options: dict[str, Any]) -> str | None:
     if not _plain(expr) or not all(_plain(v) for v in options.values()):
         return None
     options = {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()}
-    blob = json.dumps({"symback": __version__, "format": FORMAT, "expr": expr,
-                       "options": options}, sort_keys=True, ensure_ascii=True)
+    blob = json.dumps({"symback": __version__, "code": code_fingerprint(), "format": FORMAT,
+                       "expr": expr, "options": options}, sort_keys=True, ensure_ascii=True)
     return hashlib.sha256(blob.encode("ascii")).hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A sha256 of the names, sizes and modification times of symback's own code and
+    templates (as Python's .pyc files check their source), once per process: a checkout
+    whose code changed without a new version number (development) gets no stale modules."""
+    from .render import templates_dir
+    package = Path(__file__).resolve().parent
+    files = sorted(package.glob("*.py")) + sorted(templates_dir().glob("*.j2"))
+    digest = hashlib.sha256()
+    for path in files:
+        try:
+            st = path.stat()
+            digest.update(f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+        except OSError:
+            digest.update(f"{path.name}\0missing\0".encode())
+    return digest.hexdigest()
 
 
 def _plain(value: Any) -> bool:

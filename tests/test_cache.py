@@ -125,6 +125,13 @@ def test_a_new_symback_version_is_a_miss(folder, monkeypatch):
     assert len(entries(folder)) == 2
 
 
+def test_a_change_of_symback_code_is_a_miss(folder, monkeypatch):
+    symback.compile(TEXT)
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "edited")
+    symback.compile(TEXT)
+    assert len(entries(folder)) == 2
+
+
 def _damage(path: Path, how: str) -> None:
     data = path.read_bytes()
     if how == "truncate":
