@@ -23,7 +23,10 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 # the suite must not write into the user's cache folder), and pointed at a temporary folder
 # anyway, for the tests that turn it on (cache=True) and for subprocesses. tests/test_cache.py
 # gives each test its own folder.
+import atexit  # noqa: E402
+import shutil  # noqa: E402
 import tempfile  # noqa: E402
 
 os.environ["SYMBACK_CACHE"] = "0"
 os.environ["SYMBACK_CACHE_DIR"] = tempfile.mkdtemp(prefix="symback-test-cache-")
+atexit.register(shutil.rmtree, os.environ["SYMBACK_CACHE_DIR"], ignore_errors=True)
