@@ -116,6 +116,7 @@ def run_worker(worker_args: list[str], timeout: float) -> tuple[list[dict], bool
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     env.setdefault("JAX_PLATFORMS", "cpu")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    env["SYMBACK_CACHE"] = "0"      # build times measure the compiler, not the compile cache
     proc = subprocess.Popen([sys.executable, "-m", "benchmarks.worker", *worker_args], cwd=str(ROOT),
                             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)

@@ -16,11 +16,13 @@ import gc
 import os
 import tempfile
 import types
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import parse as _parse
 from . import analyses, derivatives, schedule
+from . import cache as _cache
 from .calls import hand_out, missing_message
 from .errors import (ArgumentError, LimitError, MissingFunctionError, SymbackError,
                      SymbackWarning, warn)
@@ -75,25 +77,38 @@ class Compiled:
         stats: operation counts: forward_ops, gradient_ops, value_and_grad_ops (one output)
             or jacobian_ops (several), hessian_ops and hvp_ops (with hessian=True), and
             graph_nodes.
-        expression: the parsed `Expression` (graph, outputs, inputs).
+        expression: the parsed `Expression` (graph, outputs, inputs). After a cache hit it
+            is rebuilt (by compiling again, without the cache) on first access.
         modes: how derivatives were built: "jacobian" / "hessian" -> "reverse" or "forward".
     """
 
     def __init__(self, source: str, inputs: tuple[str, ...], wrt: tuple[str, ...],
                  outputs: tuple[str, ...], backend: str, stats: dict[str, int],
-                 expression: Expression, name: str,
-                 modes: dict[str, str] | None = None) -> None:
+                 expression: Expression | None, name: str,
+                 modes: dict[str, str] | None = None,
+                 recipe: tuple[Any, dict[str, Any]] | None = None) -> None:
         self.source = source
         self.inputs = inputs
         self.wrt = wrt
         self.outputs = outputs
         self.backend = backend
         self.stats = stats
-        self.expression = expression
+        self._expression = expression
+        self._recipe = recipe               # (expr, options) to rebuild the expression
         self.name = name
         self.modes = dict(modes or {})
         self._module: types.ModuleType | None = None
         self._functions: dict[str, Callable[..., Any]] = {}
+
+    @property
+    def expression(self) -> Expression:
+        """The parsed `Expression`; after a cache hit, rebuilt on first access."""
+        if self._expression is None and self._recipe is not None:
+            expr, options = self._recipe
+            with warnings.catch_warnings():         # they were given at the first compile
+                warnings.simplefilter("ignore", SymbackWarning)
+                self._expression = _compile(expr, **options).expression
+        return self._expression  # type: ignore[return-value]
 
     @property
     def module(self) -> types.ModuleType:
@@ -212,7 +227,8 @@ def _without_gc(fn: Callable[..., Any]) -> Callable[..., Any]:
 def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
             name: str | None = None, *, backend: str = "python", hessian: bool = False,
             mode: str = "auto", max_chars: int | None = DEFAULT_MAX_CHARS,
-            max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False) -> Compiled:
+            max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False,
+            cache: bool | None = None) -> Compiled:
     """Compile an expression to a module computing its value and exact gradient.
 
     Args:
@@ -238,6 +254,9 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
         max_chars, max_nodes: size limits of the input and the graph; None lifts them.
         strict: every free name must be declared, by `wrt` or the `# vars:` line (both
             together, with `wrt` first); any other name is a `ParseError`.
+        cache: look the result up in, and store it into, the compile cache (see
+            `symback.cache`): True or False; None (default) uses it unless the environment
+            sets SYMBACK_CACHE=0. A hit does not parse: it returns in milliseconds.
 
     Returns:
         A `Compiled` with `.source`, `.forward`, `.gradient`, `.value_and_grad`, `.save()`.
@@ -252,6 +271,55 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
         SymbackWarning: a free name looks like a typo of a bound name or a function, or a
             `wrt` name does not occur in the expression.
     """
+    if cache is not None and not isinstance(cache, bool):
+        raise ArgumentError(f"cache must be True, False or None, not {cache!r}")
+    options = {"wrt": wrt, "name": name, "backend": backend, "hessian": hessian, "mode": mode,
+               "max_chars": max_chars, "max_nodes": max_nodes, "strict": strict}
+    key = _cache.key(expr, options) if _cache.enabled(cache) else None
+    if key is None:
+        return _compile(expr, **options)
+    entry = _cache.load(key)
+    if entry is not None and entry["meta"]["backend"] == backend:
+        return _from_cache(entry, expr, options)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SymbackWarning)
+        compiled = _compile(expr, **options)
+    symback_warnings = [w.message for w in caught if isinstance(w.message, SymbackWarning)]
+    _cache.store(key, _cache_meta(compiled, symback_warnings), compiled.source, write_atomic)
+    for w in caught:                                # as if they had not been caught
+        if isinstance(w.message, SymbackWarning):
+            warn(w.message)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return compiled
+
+
+def _cache_meta(compiled: Compiled, warned: list[SymbackWarning]) -> dict[str, Any]:
+    """What a cache entry stores besides the source."""
+    return {"inputs": list(compiled.inputs), "wrt": list(compiled.wrt),
+            "outputs": list(compiled.outputs), "backend": compiled.backend,
+            "stats": dict(compiled.stats), "name": compiled.name, "modes": dict(compiled.modes),
+            "warnings": [{"message": w.message, "line": w.line, "column": w.column,
+                          "source_line": w.source_line, "width": w.width} for w in warned]}
+
+
+def _from_cache(entry: dict[str, Any], expr: Any, options: dict[str, Any]) -> Compiled:
+    """The `Compiled` of a checked cache entry; its warnings are given again."""
+    meta = entry["meta"]
+    for w in meta["warnings"]:
+        warn(SymbackWarning(w["message"], w.get("line"), w.get("column"), w.get("source_line"),
+                            w.get("width") or 1))
+    recipe = (list(expr) if isinstance(expr, (list, tuple)) else expr, dict(options))
+    return Compiled(entry["source"], tuple(meta["inputs"]), tuple(meta["wrt"]),
+                    tuple(meta["outputs"]), meta["backend"], dict(meta["stats"]), None,
+                    meta["name"], meta["modes"], recipe)
+
+
+def _compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
+             name: str | None = None, *, backend: str = "python", hessian: bool = False,
+             mode: str = "auto", max_chars: int | None = DEFAULT_MAX_CHARS,
+             max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False) -> Compiled:
+    """`compile` without the cache."""
     check_options(backend=backend, hessian=hessian, strict=strict, max_chars=max_chars,
                   max_nodes=max_nodes)
     printer = PRINTERS[backend]()

@@ -1,4 +1,5 @@
-"""The command line: `symback compile|explain|graph EXPR | -f FILE | - [--wrt x y] ...`.
+"""The command line: `symback compile|explain|graph EXPR | -f FILE | - [--wrt x y] ...`,
+and `symback cache info|clear`.
 
 Errors go to stderr as `symback: error: <message> at <line>:<column>` with the source line
 and a caret; the exit status is 1 for a bad expression or file, 2 for bad command-line usage.
@@ -59,9 +60,12 @@ def _build_parser() -> argparse.ArgumentParser:
                        "(default: when stderr is a terminal)")
     shown.add_argument("--quiet", dest="progress", action="store_false",
                        help="never print compile progress")
+    comp.add_argument("--no-cache", action="store_true",
+                      help="neither read nor write the compile cache (see 'symback cache')")
     comp.set_defaults(run=_run_compile)
     _add_explain_parser(sub)
     _add_graph_parser(sub)
+    _add_cache_parser(sub)
     from .latex import add_command   # symback latex EXPR: the gradient formulas in LaTeX
     add_command(sub, _add_input_arguments, _read_input)
     return parser
@@ -135,7 +139,8 @@ def _run_compile(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
     with Reporter(sys.stderr) if show else contextlib.nullcontext():
         compiled = compile_expr(text, wrt=args.wrt, name=args.name or default_name,
                                 backend=args.backend, hessian=args.hessian, mode=args.mode,
-                                strict=args.strict, **limits)
+                                strict=args.strict,
+                                cache=False if args.no_cache else None, **limits)
     if args.output is None:
         sys.stdout.write(compiled.source)
         return 0
@@ -193,6 +198,36 @@ def _add_graph_parser(sub: argparse._SubParsersAction) -> None:
                    help="write to FILE: .dot/.gv as text, .svg/.png/.pdf rendered by dot "
                         "(default: print DOT)")
     p.set_defaults(run=_run_graph)
+
+
+def _add_cache_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("cache", help="show or clear the compile cache",
+                       description="The compile cache keeps each compiled module, keyed by a "
+                       "hash of the input, the options and the symback version. Folder: "
+                       "SYMBACK_CACHE_DIR, else the user cache folder (platformdirs), else "
+                       "$XDG_CACHE_HOME/symback or ~/.cache/symback. SYMBACK_CACHE=0 turns "
+                       "it off.")
+    p.add_argument("action", choices=("info", "clear"),
+                   help="info: the folder, entries and size; clear: remove every entry")
+    p.set_defaults(run=_run_cache)
+
+
+def _run_cache(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from . import cache
+    if args.action == "clear":
+        removed = cache.clear()
+        print(f"symback: removed {removed} cache entr{'y' if removed == 1 else 'ies'} from "
+              f"{cache.directory()}")
+        return 0
+    facts = cache.info()
+    state = "on" if facts["enabled"] else "off (SYMBACK_CACHE=0)"
+    if not facts["usable"]:
+        state = "not used: the folder is not yours or others can write it"
+    print(f"directory: {facts['directory']}{'' if facts['exists'] else ' (not created yet)'}")
+    print(f"cache: {state}")
+    print(f"entries: {facts['entries']}")
+    print(f"size: {facts['bytes']:,} bytes")
+    return 0
 
 
 def _count(text: str) -> int:

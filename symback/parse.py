@@ -9,8 +9,9 @@ The input language is Python expression syntax: numbers, names, `+ - * / **` (`^
 power), unary `-`/`+`, parentheses, calls of the functions in the rule table, comparisons
 inside `where(cond, a, b)`, constants `pi` and `e`, `#` comments. Statements are separated by
 newlines or `;` (inside parentheses a newline continues the statement, as in Python);
-`name = expr` binds a named intermediate; the last statement is the output (an expression,
-a bound name, or `a, b, ...` for several outputs).
+`name = expr` binds a named intermediate; `name(a, b) = expr` defines a function that later
+statements call (expanded in the graph by `symback.functions`); the last statement is the
+output (an expression, a bound name, or `a, b, ...` for several outputs).
 
 Every error is a `ParseError` with the line and column of the offending text.
 """
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from .errors import LimitError, ParseError, SymbackWarning, warn
+from .functions import DEF_HEAD, Function, defined_later, expand, param_name
 from .graph import DEFAULT_MAX_NODES, Graph
 from .ops import BINARY, CONSTANTS, FUNCTIONS, OPS, VARIADIC
 from .typos import near_misses
@@ -228,6 +230,9 @@ class _Parser:
         self.toks = _tokens(self.src)
         self.tok = next(self.toks)
         self.ahead: _Tok | None = None
+        self.functions: dict[str, Function] = {}   # functions defined in the text
+        self.scope: _Scope | None = None           # while parsing a definition's body
+        self.last_definition: Function | None = None
 
     # --- token stream ----------------------------------------------------------------------
 
@@ -259,6 +264,11 @@ class _Parser:
                 self.advance()
                 continue
             last = self.statement()
+        if last is None and self.last_definition is not None:
+            fn = self.last_definition
+            raise self.error(f"the last statement defines {quote(fn.name)}: end with the "
+                             "expression to compute (a definition is not an output)", fn.pos,
+                             len(fn.name))
         if last is None:
             raise self.error("empty expression: there is nothing to compile", 0)
         values, labels = last
@@ -267,11 +277,16 @@ class _Parser:
                           {k: v.node for k, v in self.bound.items()},
                           [v.pos for v in values], dict(self.used_inputs))
 
-    def statement(self) -> tuple[list[_Val], list[str]]:
-        """One statement; returns its values and their labels (for the last statement)."""
+    def statement(self) -> tuple[list[_Val], list[str]] | None:
+        """One statement; returns its values and their labels (for the last statement), or
+        None for a function definition."""
         target = None
         if self.tok.kind == "name":
             self.check_name(self.tok)
+        if (self.tok.kind == "name" and self.peek().text == "("
+                and DEF_HEAD.match(self.src.text, self.tok.pos)):
+            self.definition()
+            return None
         if self.tok.kind == "name" and self.peek().text == "=":
             target = self.advance()
             self.check_target(target)
@@ -308,7 +323,7 @@ class _Parser:
     def check_target(self, tok: _Tok) -> None:
         name = tok.text
         self.check_name(tok)
-        if name in FUNCTIONS:
+        if name in FUNCTIONS or name in self.functions:
             raise self.error(f"cannot assign to {quote(name)}: it is a function name", tok)
         if name in CONSTANTS:
             raise self.error(f"cannot assign to {quote(name)}: it is a constant", tok)
@@ -327,6 +342,118 @@ class _Parser:
         problem = name_problem(tok.text)
         if problem is not None:
             raise self.error(problem, tok)
+
+    # --- function definitions: `name(a, b) = expr` (expansion: symback/functions.py) ---------
+
+    def definition(self) -> None:
+        """Parse `name(params) = body` and register the function."""
+        head = self.advance()
+        self.check_function_name(head)
+        self.advance()                              # '('
+        params: list[_Tok] = []
+        while True:
+            tok = self.tok
+            if tok.kind != "name":
+                if tok.text == ")" and not params:
+                    raise self.error(f"{head.text}() needs at least one parameter (for a "
+                                     f"constant, bind a name: '{head.text} = ...')", tok)
+                raise self.error(f"expected a parameter name, found {self.show(tok)}", tok)
+            self.check_parameter(tok, head, params)
+            params.append(self.advance())
+            if self.tok.text == ",":
+                self.advance()
+            elif self.tok.text == ")":
+                break
+            else:
+                raise self.error(f"expected ',' or ')' after a parameter, found "
+                                 f"{self.show(self.tok)}", self.tok)
+        self.advance()                              # ')'
+        self.advance()                              # '='
+        outer = self.graph
+        self.graph = Graph(outer.max_nodes)         # the body's template
+        self.scope = _Scope(head.text, tuple(p.text for p in params), outer)
+        try:
+            start = self.tok
+            val = self.expression(allow_tuple=False)[0]
+            if self.tok.kind not in ("nl", "end") and self.tok.text != ";":
+                raise self.error(f"unexpected {self.show(self.tok)}", self.tok)
+            if val.kind != "real":
+                raise self.error("a comparison can only be the condition of where()", start)
+            fn = Function(head.text, self.scope.params, head.pos, self.graph, val.node)
+        finally:
+            self.graph, self.scope = outer, None
+        self.functions[fn.name] = self.last_definition = fn
+
+    def check_function_name(self, tok: _Tok) -> None:
+        name = tok.text
+        self.check_name(tok)
+        if name in FUNCTIONS:
+            raise self.error(f"cannot redefine the built-in function {quote(name)}", tok)
+        if name in self.functions:
+            first = self.at(self.functions[name].pos)
+            raise self.error(f"{quote(name)} is already defined at {first}; each function is "
+                             "defined once", tok)
+        if name in CONSTANTS:
+            raise self.error(f"cannot define {quote(name)}: it is a constant", tok)
+        if name in self.bound:
+            first = self.at(self.bound[name].pos)
+            raise self.error(f"{quote(name)} is already bound at {first}; a function needs a "
+                             "name of its own", tok)
+        if name in self.used_inputs:
+            raise self.error(f"{quote(name)} is used as an input at "
+                             f"{self.at(self.used_inputs[name])}; a function needs a name of its "
+                             "own", tok)
+        if name in self.declared_set:
+            raise self.error(f"cannot define {quote(name)}: it is a declared input", tok)
+
+    def check_parameter(self, tok: _Tok, head: _Tok, params: list[_Tok]) -> None:
+        name = tok.text
+        self.check_name(tok)
+        if name in FUNCTIONS or name in self.functions or name == head.text:
+            raise self.error(f"parameter {quote(name)} is named like a function", tok)
+        if name in CONSTANTS:
+            raise self.error(f"parameter {quote(name)} is named like a constant", tok)
+        if any(p.text == name for p in params):
+            raise self.error(f"parameter {quote(name)} is listed twice", tok)
+
+    def call_function(self, tok: _Tok, args: list[_Val]) -> _Val:
+        """Expand a call of a function defined in the text into the current graph."""
+        fn = self.functions[tok.text]
+        if len(args) != fn.arity:
+            raise self.error(f"{fn.name}() takes {fn.arity_text()}, got {len(args)}", tok)
+        for a in args:
+            self.require_real(a, tok)
+        graph, bound = self.graph, self.bound
+        if self.scope is not None:                  # into a body: names stay placeholders
+            leaf = graph.var
+        else:
+            def leaf(name: str) -> int:
+                return bound[name].node if name in bound else graph.var(name)
+        try:
+            node = expand(fn, graph, [a.node for a in args], leaf)
+        except LimitError as exc:
+            raise self.error(exc.message, tok, cls=LimitError) from None
+        return _Val(node, "real", tok.pos)
+
+    def unknown_call(self, tok: _Tok) -> ParseError | None:
+        """The error for a call of a name that is not a function yet, if it is the function
+        being defined or one defined later (recursion is not possible)."""
+        name = tok.text
+        if self.scope is not None and name == self.scope.name:
+            return self.error(f"{quote(name)} calls itself: recursion is not supported (a "
+                              "function can call only functions defined before it)", tok)
+        if self.scope is not None and name in self.scope.params:
+            return self.error(f"{quote(name)} is a parameter, not a function", tok)
+        later = defined_later(self.src.text, name, tok.pos)
+        if later is not None:
+            return self.error(f"{quote(name)} is defined later, at {self.at(later)}: a function "
+                              "can be called only after its definition (so no recursion)", tok)
+        return None
+
+    def at(self, pos: int) -> str:
+        """`line:column` of an offset."""
+        where = self.src.error("", pos)
+        return f"{where.line}:{where.column}"
 
     # --- expressions (shunting-yard) -------------------------------------------------------
 
@@ -481,10 +608,13 @@ class _Parser:
     def open_call(self, tok: _Tok, stack: list[tuple], first: int) -> None:
         name = tok.text
         self.check_name(tok)
-        if name not in FUNCTIONS:
+        if name not in FUNCTIONS and name not in self.functions:
+            problem = self.unknown_call(tok)
+            if problem is not None:
+                raise problem
             if name in self.bound or name in self.used_inputs or name in self.declared:
                 raise self.error(f"{quote(name)} is a variable, not a function", tok)
-            hint = difflib.get_close_matches(name, list(FUNCTIONS), n=1)
+            hint = difflib.get_close_matches(name, list(FUNCTIONS) + list(self.functions), n=1)
             more = f" (did you mean {hint[0]!r}?)" if hint else ""
             raise self.error(f"unknown function {quote(name)}{more}", tok)
         self.advance()                              # the name
@@ -496,6 +626,9 @@ class _Parser:
         name = tok.text
         args = values[first:]
         del values[first:]
+        if name in self.functions:
+            values.append(self.call_function(tok, args))
+            return
         arity = OPS[FUNCTIONS[name]].arity
         if name in VARIADIC and len(args) >= arity:
             acc = args[0]
@@ -508,6 +641,8 @@ class _Parser:
         values.append(self.build(tok, FUNCTIONS[name], args, tok.pos))
 
     def arity_text(self, name: str) -> str:
+        if name in self.functions:
+            return self.functions[name].arity_text()
         n = OPS[FUNCTIONS[name]].arity
         words = {1: "1 argument", 2: "2 arguments", 3: "3 arguments"}
         return ("at least " if name in VARIADIC else "") + words.get(n, f"{n} arguments")
@@ -529,17 +664,26 @@ class _Parser:
     def name_value(self, tok: _Tok) -> _Val:
         name = tok.text
         self.check_name(tok)
+        if self.scope is not None:
+            if name == self.scope.name:
+                raise self.error(f"{quote(name)} is the function being defined: a body cannot "
+                                 "use it (no recursion)", tok)
+            local = self.scope.lookup(name, self.graph, self.bound)
+            if local is not None:
+                return _Val(local, "real", tok.pos, name)
         if name in self.bound:
             val = self.bound[name]
             return _Val(val.node, val.kind, tok.pos, name)
         if name in CONSTANTS:
             return _Val(self.const(CONSTANTS[name], tok), "real", tok.pos)
-        if name in FUNCTIONS:
+        if name in FUNCTIONS or name in self.functions:
             raise self.error(f"{quote(name)} is a function; call it as {name}(...)", tok)
         if self.strict and name not in self.declared_set:
             raise self.error(self.undeclared(name), tok)
         self.used_inputs.setdefault(name, tok.pos)
         try:
+            if self.scope is not None:             # a free name in a body is an input, in
+                self.scope.outer.var(name)         # order of first appearance in the text
             node = self.graph.var(name)
         except LimitError as exc:
             raise self.error(exc.message, tok, cls=LimitError) from None
@@ -558,8 +702,9 @@ class _Parser:
         """Warn about each free, undeclared name that looks like a typo of a bound name or
         a function: it silently became an input."""
         free = [n for n in self.used_inputs if n not in self.declared_set]
-        for name, meant in near_misses(free, list(self.bound), list(FUNCTIONS)):
-            what = "the function " if meant in FUNCTIONS else ""
+        functions = list(FUNCTIONS) + list(self.functions)
+        for name, meant in near_misses(free, list(self.bound), functions):
+            what = "the function " if meant in functions else ""
             warning = self.error(f"{quote(name)} is not bound, so it is an input (did you mean "
                                  f"{what}{meant!r}?)", self.used_inputs[name], len(name),
                                  cls=SymbackWarning)
@@ -582,6 +727,25 @@ class _Parser:
         pos = values[-1].pos
         m = _TOKEN.match(self.src.text, pos)
         return quote(m.group()) if m else "the expression"
+
+
+@dataclass
+class _Scope:
+    """While a definition's body is parsed: the function's name, its parameters, and the
+    graph the definition's statement belongs to."""
+
+    name: str
+    params: tuple[str, ...]
+    outer: Graph
+
+    def lookup(self, name: str, body: Graph, bound: dict[str, _Val]) -> int | None:
+        """The body node of a parameter or of a name bound before the definition (a
+        placeholder input, replaced when a call is expanded), or None."""
+        if name in self.params:
+            return body.var(param_name(self.params.index(name)))
+        if name in bound:
+            return body.var(name)
+        return None
 
 
 def parse(text: str, inputs: list[str] | None = None, *,
