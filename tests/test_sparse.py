@@ -298,3 +298,60 @@ def test_cli(tmp_path) -> None:
                     "-o", str(out)], check=True, capture_output=True)
     text = out.read_text()
     assert "JACOBIAN_ROWS = (0, 0, 1, 1, 1," in text and "def jacobian_values(" in text
+
+
+class _Rosenbrock:
+    """The README's cyipopt problem class (unconstrained, m = 0)."""
+
+    def __init__(self, n):
+        import numpy
+        self.np = numpy
+        xs = [f"x{i}" for i in range(n)]
+        text = " + ".join(f"100*({xs[i + 1]} - {xs[i]}**2)**2 + (1 - {xs[i]})**2"
+                          for i in range(n - 1))
+        self.f = symback.compile(text, wrt=xs, hessian=True, sparse=True)
+
+    def objective(self, x):
+        return self.f.forward(*x)
+
+    def gradient(self, x):
+        return self.np.array(self.f.gradient(*x))
+
+    def constraints(self, x):
+        return self.np.zeros(0)
+
+    def jacobian(self, x):
+        return self.np.zeros(0)
+
+    def jacobianstructure(self):
+        return self.np.zeros(0, int), self.np.zeros(0, int)
+
+    def hessianstructure(self):
+        return self.f.module.HESSIAN_ROWS, self.f.module.HESSIAN_COLS
+
+    def hessian(self, x, lagrange, obj_factor):
+        return obj_factor * self.np.array(self.f.hessian_values(*x))
+
+
+def test_ipopt_problem_class() -> None:
+    """The triplets IPOPT gets are the lower triangle of the dense Hessian (checked without
+    cyipopt); with cyipopt installed, IPOPT solves the problem."""
+    n = 12
+    p = _Rosenbrock(n)
+    x = [0.1 * k - 0.4 for k in range(n)]
+    dense = symback.compile(p.f.expression.text, wrt=list(p.f.wrt), hessian=True).hessian(*x)
+    rows, cols = p.hessianstructure()
+    got = p.hessian(x, [], 2.0)
+    assert len(rows) == 2 * n - 1
+    for r, c, v in zip(rows, cols, got):
+        assert c <= r and v == 2.0 * dense[r][c]
+
+
+def test_ipopt_solves() -> None:
+    cyipopt = pytest.importorskip("cyipopt")
+    import numpy
+    n = 20
+    nlp = cyipopt.Problem(n=n, m=0, problem_obj=_Rosenbrock(n), lb=[-5.0] * n, ub=[5.0] * n)
+    nlp.add_option("print_level", 0)
+    x, info = nlp.solve(numpy.zeros(n))
+    assert numpy.allclose(x, 1.0, atol=1e-6), info
