@@ -28,7 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .derivatives import Plan, check_mode, hvp, tangent_inputs
+from .derivatives import (Plan, check_mode, check_plan, hvp, labelled_gradient,
+                          tangent_inputs)
 from .errors import ArgumentError, SymbackError
 from .forward import jvp
 from .graph import Graph
@@ -260,10 +261,7 @@ def plan(g: Graph, outputs: list[int], wrt: list[int], *, hessian_too: bool = Fa
         ArgumentError: one output without `hessian_too` (nothing sparse to build),
             `hessian_too` with several outputs, or a bad mode.
     """
-    check_mode(mode)
-    if hessian_too and len(outputs) != 1:
-        raise ArgumentError(f"a Hessian needs one output; this expression has {len(outputs)} "
-                            "(compile each output separately)")
+    check_plan(outputs, hessian_too, mode)
     if len(outputs) > 1:
         jac = jacobian(g, outputs, wrt, mode)
         return (Plan({"forward": list(outputs), "jacobian_values": jac.nodes}, {}, {},
@@ -271,11 +269,7 @@ def plan(g: Graph, outputs: list[int], wrt: list[int], *, hessian_too: bool = Fa
     if not hessian_too:
         raise ArgumentError("sparse=True needs several outputs (a Jacobian) or hessian=True "
                             "(a Hessian); one output has only its gradient")
-    sweep = gradient(g, outputs[0], wrt)
-    labels: dict[int, str] = {}
-    for who, node in sweep.adjoints.items():
-        labels.setdefault(node, "d_" + who)
-    grads = sweep.grads
+    grads, labels = labelled_gradient(g, outputs[0], wrt)
     hess = hessian(g, wrt, grads, mode)
     v = tangent_inputs(g, wrt, list(taken or []))
     roots = {"forward": list(outputs), "gradient": grads, "value_and_grad": outputs + grads,
