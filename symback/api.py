@@ -23,6 +23,7 @@ from typing import Any, Callable, Sequence
 from . import parse as _parse
 from . import analyses, derivatives, schedule
 from . import cache as _cache
+from . import sparse as _sparse
 from .calls import hand_out, missing_message
 from .errors import (ArgumentError, LimitError, MissingFunctionError, SymbackError,
                      SymbackWarning, warn)
@@ -86,6 +87,7 @@ class Compiled:
                  outputs: tuple[str, ...], backend: str, stats: dict[str, int],
                  expression: Expression | None, name: str,
                  modes: dict[str, str] | None = None,
+                 sparsity: dict[str, Any] | None = None,
                  recipe: tuple[Any, dict[str, Any]] | None = None) -> None:
         self.source = source
         self.inputs = inputs
@@ -97,6 +99,7 @@ class Compiled:
         self._recipe = recipe               # (expr, options) to rebuild the expression
         self.name = name
         self.modes = dict(modes or {})
+        self.sparsity = {k: _sparse.structure(m) for k, m in (sparsity or {}).items()}
         self._module: types.ModuleType | None = None
         self._functions: dict[str, Callable[..., Any]] = {}
 
@@ -175,6 +178,39 @@ class Compiled:
         Needs `compile(..., hessian=True)`."""
         return self._function("hvp")
 
+    def jacobian_sparsity(self) -> Any:
+        """The Jacobian's structural nonzeros as a scipy.sparse.csr_array of ones
+        (outputs x WRT), e.g. `least_squares(..., jac_sparsity=f.jacobian_sparsity())`.
+        Needs `compile(..., sparse=True)` with several outputs, and scipy."""
+        return self._pattern("jacobian")
+
+    def hessian_sparsity(self) -> Any:
+        """The Hessian's structural nonzeros (both triangles) as a scipy.sparse.csr_array of
+        ones. Needs `compile(..., sparse=True, hessian=True)`, and scipy."""
+        return self._pattern("hessian")
+
+    def jacobian_sparse(self, *inputs: Any) -> Any:
+        """The Jacobian at one point as a scipy.sparse.csr_array (outputs x WRT), from
+        `jacobian_values`. Needs `compile(..., sparse=True)` with several outputs."""
+        return self._pattern("jacobian", "jacobian_values", inputs)
+
+    def hessian_sparse(self, *inputs: Any) -> Any:
+        """The full symmetric Hessian at one point as a scipy.sparse.csr_array, from
+        `hessian_values` (the lower triangle). Needs `compile(..., sparse=True,
+        hessian=True)`."""
+        return self._pattern("hessian", "hessian_values", inputs)
+
+    def _pattern(self, kind: str, fname: str = "", inputs: tuple = ()) -> Any:
+        """The pattern of the sparse `kind` as a csr_array, of ones or of the values
+        `fname(*inputs)`."""
+        if kind not in self.sparsity:
+            flags = "sparse=True" + (", hessian=True" if kind == "hessian" else
+                                     " and several outputs")
+            raise MissingFunctionError(f"no sparse {kind}: compile with {flags}")
+        values = self._function(fname)(*inputs) if fname else None
+        rows, cols, shape = self.sparsity[kind]
+        return _sparse.to_csr(rows, cols, shape, values, symmetric=kind == "hessian")
+
     def __getattr__(self, name: str) -> Callable[..., Any]:
         """`<function>_batch` (numba backend): the function over arrays, parallel over
         points; results of the inputs' broadcast shape S, matrices S + (rows, columns)."""
@@ -228,7 +264,7 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
             name: str | None = None, *, backend: str = "python", hessian: bool = False,
             mode: str = "auto", max_chars: int | None = DEFAULT_MAX_CHARS,
             max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False,
-            cache: bool | None = None) -> Compiled:
+            sparse: bool = False, cache: bool | None = None) -> Compiled:
     """Compile an expression to a module computing its value and exact gradient.
 
     Args:
@@ -254,6 +290,10 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
         max_chars, max_nodes: size limits of the input and the graph; None lifts them.
         strict: every free name must be declared, by `wrt` or the `# vars:` line (both
             together, with `wrt` first); any other name is a `ParseError`.
+        sparse: write the structural nonzeros instead of dense matrices: with several
+            outputs `JACOBIAN_ROWS`, `JACOBIAN_COLS` and `jacobian_values` (instead of
+            `jacobian`, `value_and_jacobian`); with `hessian=True` `HESSIAN_ROWS`,
+            `HESSIAN_COLS` (lower triangle) and `hessian_values` (instead of `hessian`).
         cache: look the result up in, and store it into, the compile cache (see
             `symback.cache`): True or False; None (default) uses it unless the environment
             sets SYMBACK_CACHE=0. A hit does not parse: it returns in milliseconds.
@@ -274,7 +314,8 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     if cache is not None and not isinstance(cache, bool):
         raise ArgumentError(f"cache must be True, False or None, not {cache!r}")
     options = {"wrt": wrt, "name": name, "backend": backend, "hessian": hessian, "mode": mode,
-               "max_chars": max_chars, "max_nodes": max_nodes, "strict": strict}
+               "max_chars": max_chars, "max_nodes": max_nodes, "strict": strict,
+               "sparse": sparse}
     key = _cache.key(expr, options) if _cache.enabled(cache) else None
     if key is None:
         return _compile(expr, **options)
@@ -299,6 +340,8 @@ def _cache_meta(compiled: Compiled, warned: list[SymbackWarning]) -> dict[str, A
     return {"inputs": list(compiled.inputs), "wrt": list(compiled.wrt),
             "outputs": list(compiled.outputs), "backend": compiled.backend,
             "stats": dict(compiled.stats), "name": compiled.name, "modes": dict(compiled.modes),
+            "sparsity": {k: [list(r), list(c), list(shape)]
+                         for k, (r, c, shape) in compiled.sparsity.items()},
             "warnings": [{"message": w.message, "line": w.line, "column": w.column,
                           "source_line": w.source_line, "width": w.width} for w in warned]}
 
@@ -312,16 +355,17 @@ def _from_cache(entry: dict[str, Any], expr: Any, options: dict[str, Any]) -> Co
     recipe = (list(expr) if isinstance(expr, (list, tuple)) else expr, dict(options))
     return Compiled(entry["source"], tuple(meta["inputs"]), tuple(meta["wrt"]),
                     tuple(meta["outputs"]), meta["backend"], dict(meta["stats"]), None,
-                    meta["name"], meta["modes"], recipe)
+                    meta["name"], meta["modes"], meta["sparsity"], recipe)
 
 
 def _compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
              name: str | None = None, *, backend: str = "python", hessian: bool = False,
              mode: str = "auto", max_chars: int | None = DEFAULT_MAX_CHARS,
-             max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False) -> Compiled:
+             max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False,
+             sparse: bool = False) -> Compiled:
     """`compile` without the cache."""
     check_options(backend=backend, hessian=hessian, strict=strict, max_chars=max_chars,
-                  max_nodes=max_nodes)
+                  max_nodes=max_nodes, sparse=sparse)
     printer = PRINTERS[backend]()
     derivatives.check_mode(mode)
     n_listed = None
@@ -353,10 +397,17 @@ def _compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     wrt_names = wrt_list if wrt_list is not None else inputs
     param_nodes = [g.lookup_var(n) for n in inputs]
     wrt_nodes = [g.lookup_var(n) for n in wrt_names]
+    matrices: dict[str, _sparse.Sparse] = {}
     stage("differentiating")
     try:
-        built = derivatives.plan(g, expression.outputs, wrt_nodes,  # type: ignore[arg-type]
-                                 hessian_too=hessian, mode=mode, taken=list(inputs))
+        if sparse:
+            built, matrices = _sparse.plan(g, expression.outputs,
+                                           wrt_nodes,  # type: ignore[arg-type]
+                                           hessian_too=hessian, mode=mode, taken=list(inputs))
+        else:
+            built = derivatives.plan(g, expression.outputs,
+                                     wrt_nodes,  # type: ignore[arg-type]
+                                     hessian_too=hessian, mode=mode, taken=list(inputs))
     except LimitError as exc:                   # the derivative graph is too large: point
         raise expression.error(f"{exc.message} while building the derivatives",  # at the
                                expression.positions[-1], LimitError) from None   # output
@@ -370,6 +421,9 @@ def _compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     out_names = tuple(expression.output_names)
     extra = {"INPUTS": repr(tuple(inputs)), "WRT": repr(tuple(wrt_names)),
              "OUTPUTS": repr(out_names)}
+    for kind, matrix in matrices.items():
+        extra[f"{kind.upper()}_ROWS"] = _sparse.index_text(matrix.rows)
+        extra[f"{kind.upper()}_COLS"] = _sparse.index_text(matrix.cols)
     title = _title(out_names, inputs, module_name)
     stage("rendering")
     source = render(program, printer, outputs=list(out_names), wrt=list(wrt_names),
@@ -377,7 +431,7 @@ def _compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     stats = {f"{fname}_ops": program.op_count(fname) for fname in roots}
     stats["graph_nodes"] = len(g)
     return Compiled(source, tuple(inputs), tuple(wrt_names), out_names, backend, stats,
-                    expression, module_name, built.modes)
+                    expression, module_name, built.modes, matrices)
 
 
 def check_options(**options: Any) -> None:
@@ -389,7 +443,7 @@ def check_options(**options: Any) -> None:
             if not isinstance(value, str) or value not in PRINTERS:
                 raise ArgumentError(f"unknown backend {value!r} "
                                     f"(choose from {', '.join(PRINTERS)})")
-        elif key in ("hessian", "strict"):
+        elif key in ("hessian", "strict", "sparse"):
             if not isinstance(value, bool):
                 raise ArgumentError(f"{key} must be True or False, not {value!r}")
         elif value is not None and (isinstance(value, bool) or not isinstance(value, int)

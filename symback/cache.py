@@ -164,6 +164,12 @@ def _valid_meta(meta: Any) -> bool:
     if not isinstance(modes, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in modes.items()):
         return False
+    sparsity = meta.get("sparsity")
+    if not isinstance(sparsity, dict) or not all(
+            isinstance(k, str) and isinstance(m, list) and len(m) == 3
+            and all(isinstance(part, list) and all(type(i) is int for i in part) for part in m)
+            for k, m in sparsity.items()):
+        return False
     warned = meta.get("warnings")
     if not isinstance(warned, list):
         return False

@@ -46,6 +46,9 @@ def _build_parser() -> argparse.ArgumentParser:
                       "broadcasting")
     comp.add_argument("--hessian", action="store_true",
                       help="also write hessian() and hvp() (one output only)")
+    comp.add_argument("--sparse", action="store_true",
+                      help="write the structural nonzeros of the Jacobian (several outputs) "
+                      "or of the Hessian (with --hessian): *_ROWS, *_COLS, *_values()")
     comp.add_argument("--mode", choices=("auto", "reverse", "forward"), default="auto",
                       help="how Jacobians and Hessians are built: auto (fewer operations, "
                       "default), reverse sweeps, or forward sweeps (forward over reverse)")
@@ -139,7 +142,7 @@ def _run_compile(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
     with Reporter(sys.stderr) if show else contextlib.nullcontext():
         compiled = compile_expr(text, wrt=args.wrt, name=args.name or default_name,
                                 backend=args.backend, hessian=args.hessian, mode=args.mode,
-                                strict=args.strict,
+                                strict=args.strict, sparse=args.sparse,
                                 cache=False if args.no_cache else None, **limits)
     if args.output is None:
         sys.stdout.write(compiled.source)

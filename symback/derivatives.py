@@ -233,21 +233,14 @@ def plan(g: Graph, outputs: list[int], wrt: list[int], *, hessian_too: bool = Fa
     Raises:
         ArgumentError: `hessian_too` with several outputs, or a bad mode.
     """
-    check_mode(mode)
-    if hessian_too and len(outputs) != 1:
-        raise ArgumentError(f"a Hessian needs one output; this expression has {len(outputs)} "
-                            "(compile each output separately)")
+    check_plan(outputs, hessian_too, mode)
     if len(outputs) > 1:
         jac = jacobian(g, outputs, wrt, mode)
         flat = [d for row in jac.rows for d in row]
         return Plan({"forward": outputs, "jacobian": flat, "value_and_jacobian": outputs + flat},
                     {"jacobian": jac.labels, "value_and_jacobian": jac.labels}, {},
                     {"jacobian": jac.mode})
-    sweep = gradient(g, outputs[0], wrt)
-    labels: dict[int, str] = {}
-    for who, node in sweep.adjoints.items():
-        labels.setdefault(node, "d_" + who)
-    grads = sweep.grads
+    grads, labels = labelled_gradient(g, outputs[0], wrt)
     roots = {"forward": list(outputs), "gradient": grads, "value_and_grad": outputs + grads}
     if not hessian_too:
         return Plan(roots, {"gradient": labels, "value_and_grad": labels}, {}, {})
@@ -258,6 +251,23 @@ def plan(g: Graph, outputs: list[int], wrt: list[int], *, hessian_too: bool = Fa
     return Plan(roots, {"gradient": labels, "value_and_grad": labels, "hvp": labels,
                         "hessian": {**hess.labels, **labels}}, {"hvp": v},
                 {"hessian": hess.mode})
+
+
+def check_plan(outputs: list[int], hessian_too: bool, mode: str) -> None:
+    """Refuse a bad mode, or a Hessian of several outputs, with an `ArgumentError`."""
+    check_mode(mode)
+    if hessian_too and len(outputs) != 1:
+        raise ArgumentError(f"a Hessian needs one output; this expression has {len(outputs)} "
+                            "(compile each output separately)")
+
+
+def labelled_gradient(g: Graph, output: int, wrt: list[int]) -> tuple[list[int], dict[int, str]]:
+    """The gradient nodes of `output` by `wrt`, and the names `d_<name>` of its adjoints."""
+    sweep = gradient(g, output, wrt)
+    labels: dict[int, str] = {}
+    for who, node in sweep.adjoints.items():
+        labels.setdefault(node, "d_" + who)
+    return sweep.grads, labels
 
 
 def sweep_costs(g: Graph, sources: list[int], roots: list[int]) -> tuple[int, int]:

@@ -125,6 +125,14 @@ class NumpyPrinter(Printer):
     def matrix_type(self, row_type: str, n_rows: int) -> str:
         return "numpy.ndarray"
 
+    def vector(self, items: list[str], fn: Function | None = None) -> str:
+        """The values of a sparse matrix as a shape + (nnz,) array."""
+        row = tuple_text(items) if items else "()"
+        return f"{self.helper('_matrix', fn)}(({row},), _shape)[..., 0, :]"
+
+    def vector_type(self) -> str:
+        return "numpy.ndarray"
+
     def function(self, fn: Function, returns: str, chunked_returns: str | None) -> dict[str, Any]:
         """How a numpy function is split so that large inputs can run in cache-sized chunks.
 

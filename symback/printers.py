@@ -95,12 +95,13 @@ _INT_EXPONENT_MAX = 64
 
 # The functions every generated module may define, and the module constants.
 FUNCTIONS = ("forward", "gradient", "value_and_grad", "jacobian", "value_and_jacobian",
-             "hessian", "hvp")
+             "hessian", "hvp", "jacobian_values", "hessian_values")
 
 # Names no generated module may give a value: keywords, builtins, the module's functions and
 # constants and their private companions.
 COMMON_RESERVED = RESERVED | frozenset(
     set(FUNCTIONS) | {"jvp", "INPUTS", "WRT", "OUTPUTS", "EXPRESSION"}
+    | {"JACOBIAN_ROWS", "JACOBIAN_COLS", "HESSIAN_ROWS", "HESSIAN_COLS"}
     | {f"_{f}" for f in FUNCTIONS}
 )
 
@@ -267,6 +268,13 @@ class Printer:
 
     def matrix_type(self, row_type: str, n_rows: int) -> str:
         return f"tuple[{', '.join([row_type] * n_rows)}]"
+
+    def vector(self, items: list[str], fn: Function | None = None) -> str:
+        """The values of a sparse matrix (`jacobian_values`) from their printed texts."""
+        return tuple_text(items) if items else "()"
+
+    def vector_type(self) -> str:
+        return f"tuple[{self.number_type}, ...]"
 
     def kernel(self, fn: Function, name: str, doc: str, returns: str) -> dict[str, Any]:
         """With `batch`: the template data of `<name>_batch` (see `NumbaPrinter`)."""

@@ -118,6 +118,18 @@ def function_specs(program: Program, printer: Printer, outputs: list[str], wrt: 
         return printer.matrix([tuple_text(flat[k * n_in:(k + 1) * n_in]) if n_in else "()"
                                for k in range(n_rows)], funcs[fname])
 
+    def values(fname: str, what: str, rows_name: str) -> FunctionSpec:
+        """A sparse matrix's `<kind>_values`: its structural nonzeros, in the order of the
+        module's `<KIND>_ROWS`, `<KIND>_COLS`."""
+        kind = "batch axes first, then the nonzeros" if printer.vector_type() == \
+            "numpy.ndarray" else "a tuple"
+        text = "numpy.moveaxis(_out, 0, -1)" if rows else \
+            printer.vector(texts(fname, False), funcs[fname])
+        return FunctionSpec(fname, text, "numpy.ndarray" if rows else printer.vector_type(),
+                            f"Return the structural nonzeros of {what} at "
+                            f"({rows_name}, {rows_name.replace('ROWS', 'COLS')}), as "
+                            f"{kind}. {ops(fname)}.")
+
     if len(outputs) == 1:
         f, partials = outputs[0], [f"d{outputs[0]}/d{w}" for w in wrt]
         shown = tuple_text(partials) if partials else "()"
@@ -133,18 +145,30 @@ def function_specs(program: Program, printer: Printer, outputs: list[str], wrt: 
                          f"Return ({f}, {shown}). {ops('value_and_grad')}."),
         ]
         if "hessian" in funcs:
-            vs = ", ".join(funcs["hvp"].params[len(funcs["hvp"].params) - n_in:])
-            specs += [
+            specs.append(
                 FunctionSpec("hessian", matrix("hessian", texts("hessian", False), n_in),
                              printer.matrix_type(grad_type, n_in),
                              f"Return the Hessian of {f} (symmetric, WRT order) as "
-                             f"{printer.matrix_layout}. {ops('hessian')}."),
+                             f"{printer.matrix_layout}. {ops('hessian')}."))
+        if "hessian_values" in funcs:
+            specs.append(values("hessian_values", f"the Hessian of {f} (lower triangle)",
+                                "HESSIAN_ROWS"))
+        if "hvp" in funcs:
+            vs = ", ".join(funcs["hvp"].params[len(funcs["hvp"].params) - n_in:])
+            specs.append(
                 FunctionSpec("hvp", tuple_text(texts("hvp")) if n_in else "()", grad_type,
                              f"Return the Hessian of {f} times the vector ({vs}), in WRT "
-                             f"order. {ops('hvp')}."),
-            ]
+                             f"order. {ops('hvp')}."))
         return specs
     n_out = len(outputs)
+    if "jacobian_values" in funcs:
+        return [
+            FunctionSpec("forward", tuple_text(texts("forward")),
+                         f"tuple[{', '.join([num] * n_out)}]",
+                         f"({', '.join(outputs)}); {ops('forward')}."),
+            values("jacobian_values", f"the Jacobian of ({', '.join(outputs)})",
+                   "JACOBIAN_ROWS"),
+        ]
     vj = texts("value_and_jacobian", upto=n_out)
     vj_raw = texts("value_and_jacobian", False)
     out_type = f"tuple[{', '.join([num] * n_out)}]"

@@ -59,6 +59,16 @@ def test_hit_does_not_parse_and_gives_the_same_compiled(folder, monkeypatch):
     assert hit.value_and_grad(1, 3, 3) == (144.0, (72.0, 72.0, 96.0))
 
 
+def test_a_sparse_hit_keeps_its_structure(folder, monkeypatch):
+    pytest.importorskip("scipy")
+    first = symback.compile("x*y + z**3 + 2*x", hessian=True, sparse=True)
+    no_compiling(monkeypatch)
+    hit = symback.compile("x*y + z**3 + 2*x", hessian=True, sparse=True)
+    assert hit.sparsity == first.sparsity and hit.sparsity["hessian"][:2] == ((1, 2), (0, 2))
+    assert (hit.hessian_sparse(1.0, 2.0, 0.5).toarray()
+            == first.hessian_sparse(1.0, 2.0, 0.5).toarray()).all()
+
+
 def test_hit_rebuilds_the_expression_on_access_and_pickles(folder):
     symback.compile(TEXT, hessian=True)
     hit = symback.compile(TEXT, hessian=True)
@@ -99,6 +109,7 @@ def test_errors_are_not_cached(folder):
     {"name": "other"},
     {"backend": "numpy"},
     {"hessian": True},
+    {"hessian": True, "sparse": True},
     {"mode": "forward"},
     {"strict": True, "wrt": ["x", "y", "z"]},
     {"max_chars": 10_000},
@@ -219,7 +230,7 @@ def test_a_folder_others_can_write_is_not_used(folder):
 def _options(**changes):
     options = {"wrt": None, "name": None, "backend": "python", "hessian": False, "mode": "auto",
                "max_chars": api_module.DEFAULT_MAX_CHARS,
-               "max_nodes": api_module.DEFAULT_MAX_NODES, "strict": False}
+               "max_nodes": api_module.DEFAULT_MAX_NODES, "strict": False, "sparse": False}
     options.update(changes)
     return options
 
