@@ -31,6 +31,8 @@ from .parse import DEFAULT_MAX_CHARS, Expression
 from .printers import FUNCTIONS as MODULE_FUNCTIONS
 from .render import PRINTERS, render
 from .source import ExprFile, read_expr_file
+from .arrays import check_shapes, element_indices, element_name
+from .source import declared_array_shapes as _declared_shapes
 from .source import declared_inputs as _declared
 from .source import input_names as _input_names
 from .source import module_name as _module_name
@@ -39,7 +41,8 @@ from .source import module_name as _module_name
 
 def parse(expr: str, inputs: Sequence[str] | None = None, *,
           max_chars: int | None = DEFAULT_MAX_CHARS,
-          max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False) -> Expression:
+          max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False,
+          shapes: dict[str, Any] | None = None) -> Expression:
     """Parse an expression into its computation graph (`Expression.graph`).
 
     Args:
@@ -48,6 +51,8 @@ def parse(expr: str, inputs: Sequence[str] | None = None, *,
             order of first appearance.
         max_chars, max_nodes: size limits; None lifts a limit.
         strict: every free name must be declared (by `inputs` or `# vars:`).
+        shapes: array inputs -> shape (`{"x": (1000,)}`), added to the `# vars:` line's
+            (`# vars: x[1000] W[4,3]`).
 
     Raises:
         ParseError: with the line and column of the offending text.
@@ -60,7 +65,15 @@ def parse(expr: str, inputs: Sequence[str] | None = None, *,
     check_options(max_chars=max_chars, max_nodes=max_nodes, strict=strict)
     declared = _input_names(inputs, "inputs") if inputs is not None else _declared(expr)
     return _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes,
-                        strict=strict)
+                        strict=strict, shapes=_all_shapes(expr, shapes))
+
+
+def _all_shapes(expr: object, shapes: dict[str, Any] | None) -> dict[str, tuple[int, ...]]:
+    """The array inputs: the `# vars:` line's, then the `shapes=` argument's."""
+    found = _declared_shapes(expr)
+    if shapes is not None:
+        found.update(check_shapes(shapes))
+    return found
 
 
 class Compiled:
@@ -213,7 +226,8 @@ def _without_gc(fn: Callable[..., Any]) -> Callable[..., Any]:
 def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
             name: str | None = None, *, backend: str = "python", hessian: bool = False,
             mode: str = "auto", max_chars: int | None = DEFAULT_MAX_CHARS,
-            max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False) -> Compiled:
+            max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False,
+            shapes: dict[str, Any] | None = None) -> Compiled:
     """Compile an expression to a module computing its value and exact gradient.
 
     Args:
@@ -237,6 +251,10 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
         max_chars, max_nodes: size limits of the input and the graph; None lifts them.
         strict: every free name must be declared, by `wrt` or the `# vars:` line (both
             together, with `wrt` first); any other name is a `ParseError`.
+        shapes: array inputs -> shape, as `{"x": (1000,), "W": (4, 3)}` (or the `# vars:`
+            line: `# vars: x[1000] W[4,3] t`). The text indexes them (`x[i]`, `W[i, j]`)
+            and reduces them (`sum(x)`, `sum(E for i in range(len(x)))`); `wrt` may name
+            them.
 
     Returns:
         A `Compiled` with `.source`, `.forward`, `.gradient`, `.value_and_grad`, `.save()`.
@@ -268,8 +286,10 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     if strict and wrt_list is not None:     # parameters may come from the `# vars:` line
         declared = wrt_list + [n for n in _declared(expr) or [] if n not in wrt_list]
     expression = _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes,
-                              strict=strict)
+                              strict=strict, shapes=_all_shapes(expr, shapes))
     _warn_unused(wrt_list or [], expression)
+    if wrt_list is not None and expression.shapes:     # an array stands for its elements
+        wrt_list = [e for n in wrt_list for e in _elements(n, expression.shapes)]
     if n_listed is not None and len(expression.outputs) != n_listed:
         raise ArgumentError(f"a list of {n_listed} expressions gave {len(expression.outputs)} "
                             "outputs: each item must be one expression")
@@ -299,6 +319,13 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     stats["graph_nodes"] = len(g)
     return Compiled(source, tuple(inputs), tuple(wrt_names), out_names, backend, stats,
                     expression, module_name, built.modes)
+
+
+def _elements(name: str, shapes: dict[str, tuple[int, ...]]) -> list[str]:
+    """The graph variables of an input: its elements for an array, else the name."""
+    if name not in shapes:
+        return [name]
+    return [element_name(name, i) for i in element_indices(shapes[name])]
 
 
 def check_options(**options: Any) -> None:
