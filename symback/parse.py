@@ -747,7 +747,7 @@ class _Parser:
             elif item.kind == "real" and not inner:
                 elems.append(item.node)
             else:
-                if not inner:
+                if item.kind == "bool":
                     self.require_real(item, frame[1])
                 raise self.error("the items of a list must be all numbers or all arrays of "
                                  "one shape", item.pos)

@@ -7,7 +7,7 @@ import math
 import pytest
 
 import symback
-from oracles import graph_twin, workloads
+from oracles import array_oracle, graph_twin, workloads
 from oracles import sympy_oracle as oracle
 
 TOLERANCE = 1e-9
@@ -27,12 +27,15 @@ def _load(path):
 def test_workload_matches_sympy(path):
     source, exact_text = _load(path)
     compiled = symback.compile(source.text, wrt=source.vars, name=source.name)
-    point = dict(zip(source.vars, source.point))
+    point = dict(zip(compiled.inputs, source.point))      # array elements: x_0, x_1, ...
     if exact_text is None:
         (expr,) = graph_twin.to_sympy(compiled.expression)
+    elif source.shapes:       # an array program: Python's own reading of the comprehensions
+        (expr,) = array_oracle.to_sympy(exact_text, {n: source.shapes.get(n, ())
+                                                     for n in source.vars})
     else:
         (expr,) = oracle.to_sympy(exact_text, source.vars)
-    exact_value, exact_grad = oracle.gradient(expr, source.vars, point)
+    exact_value, exact_grad = oracle.gradient(expr, list(compiled.wrt), point)
     value, grad = compiled.value_and_grad(*source.point)
     assert compiled.forward(*source.point) == value
     assert compiled.gradient(*source.point) == grad
