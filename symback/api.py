@@ -23,15 +23,16 @@ from typing import Any, Callable, Sequence
 
 from . import parse as _parse
 from . import analyses, derivatives, schedule
+from .arrays import check_shapes, element_indices, element_name
 from .calls import hand_out, missing_message
 from .errors import (ArgumentError, LimitError, MissingFunctionError, SymbackError,
                      SymbackWarning, warn)
+from .flat import FlatFunction
 from .graph import DEFAULT_MAX_NODES
 from .parse import DEFAULT_MAX_CHARS, Expression
 from .printers import FUNCTIONS as MODULE_FUNCTIONS
 from .render import PRINTERS, render
 from .source import ExprFile, read_expr_file
-from .arrays import check_shapes, element_indices, element_name
 from .source import declared_array_shapes as _declared_shapes
 from .source import declared_inputs as _declared
 from .source import input_names as _input_names
@@ -90,12 +91,15 @@ class Compiled:
             graph_nodes.
         expression: the parsed `Expression` (graph, outputs, inputs).
         modes: how derivatives were built: "jacobian" / "hessian" -> "reverse" or "forward".
+        shapes: the array inputs -> shape (`{"x": (1000,)}`); their elements are the
+            parameters x_0, x_1, ... (W_1_2 for W[1, 2]) of `inputs` and `wrt`.
     """
 
     def __init__(self, source: str, inputs: tuple[str, ...], wrt: tuple[str, ...],
                  outputs: tuple[str, ...], backend: str, stats: dict[str, int],
                  expression: Expression, name: str,
-                 modes: dict[str, str] | None = None) -> None:
+                 modes: dict[str, str] | None = None,
+                 shapes: dict[str, tuple[int, ...]] | None = None) -> None:
         self.source = source
         self.inputs = inputs
         self.wrt = wrt
@@ -105,6 +109,7 @@ class Compiled:
         self.expression = expression
         self.name = name
         self.modes = dict(modes or {})
+        self.shapes = dict(shapes or {})
         self._module: types.ModuleType | None = None
         self._functions: dict[str, Callable[..., Any]] = {}
 
@@ -178,6 +183,14 @@ class Compiled:
         """hvp(*inputs, *v) -> the Hessian times the vector v (one entry per `wrt` input).
         Needs `compile(..., hessian=True)`."""
         return self._function("hvp")
+
+    def flat(self, **fixed: Any) -> FlatFunction:
+        """The functions of one vector θ, for scipy's solvers: the `wrt` inputs flattened
+        and concatenated in order, every other input bound to `fixed` (name=value, arrays
+        of their shape). See `symback.flat.FlatFunction`: `size`, `fun`, `jac`,
+        `fun_and_jac`, `hess`, `hessp` (with hessian=True), `pack`, `unpack`. Needs numpy.
+        """
+        return FlatFunction(self, fixed)
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         """`<function>_batch` (numba backend): the function over arrays, parallel over
@@ -318,7 +331,7 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     stats = {f"{fname}_ops": program.op_count(fname) for fname in roots}
     stats["graph_nodes"] = len(g)
     return Compiled(source, tuple(inputs), tuple(wrt_names), out_names, backend, stats,
-                    expression, module_name, built.modes)
+                    expression, module_name, built.modes, expression.shapes)
 
 
 def _elements(name: str, shapes: dict[str, tuple[int, ...]]) -> list[str]:
