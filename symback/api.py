@@ -23,10 +23,11 @@ from typing import Any, Callable, Sequence
 
 from . import parse as _parse
 from . import analyses, derivatives, schedule
-from .arrays import check_shapes, element_indices, element_name
+from .arrays import check_shapes, element_indices, element_name, groups
 from .calls import hand_out, missing_message
 from .errors import (ArgumentError, LimitError, MissingFunctionError, SymbackError,
                      SymbackWarning, warn)
+from .array_wrappers import Group
 from .flat import FlatFunction
 from .graph import DEFAULT_MAX_NODES
 from .parse import DEFAULT_MAX_CHARS, Expression
@@ -91,8 +92,9 @@ class Compiled:
             graph_nodes.
         expression: the parsed `Expression` (graph, outputs, inputs).
         modes: how derivatives were built: "jacobian" / "hessian" -> "reverse" or "forward".
-        shapes: the array inputs -> shape (`{"x": (1000,)}`); their elements are the
-            parameters x_0, x_1, ... (W_1_2 for W[1, 2]) of `inputs` and `wrt`.
+        shapes: every input -> its shape (`{"x": (1000,), "t": ()}`): an array input is
+            one parameter (the module's SHAPES); its elements are the graph variables
+            x_0, x_1, ... (W_1_2 for W[1, 2]).
     """
 
     def __init__(self, source: str, inputs: tuple[str, ...], wrt: tuple[str, ...],
@@ -133,7 +135,8 @@ class Compiled:
             fn = getattr(self.module, name, None)
             if fn is None:
                 raise MissingFunctionError(missing_message(name, self.module.__all__))
-            fn = hand_out(self, name, fn, numbers_only=PRINTERS[self.backend].scalars_only)
+            fn = hand_out(self, name, fn, numbers_only=PRINTERS[self.backend].scalars_only
+                          and not any(self.shapes.values()))
             self._functions[name] = fn
         return fn
 
@@ -323,15 +326,27 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
                                 inline=printer.spelling if printer.inline else None)
     program = analyses.annotate(program, printer.analyses)
     out_names = tuple(expression.output_names)
+    in_groups = groups(tuple(inputs), expression.shapes)
+    wrt_groups = groups(tuple(wrt_names), expression.shapes)
+    arrays = None
+    elements_wrt = list(wrt_names)      # the columns of Jacobians and Hessians
+    if expression.shapes:               # one parameter per array (symback.array_wrappers)
+        arrays = ([Group(n, shape, len(e)) for n, shape, e in in_groups],
+                  [Group(n, shape, len(e)) for n, shape, e in wrt_groups])
+        inputs = [g[0] for g in in_groups]
+        wrt_names = [g[0] for g in wrt_groups]
     extra = {"INPUTS": repr(tuple(inputs)), "WRT": repr(tuple(wrt_names)),
              "OUTPUTS": repr(out_names)}
+    if arrays:
+        extra["SHAPES"] = repr({n: shape for n, shape, _ in in_groups})
     title = _title(out_names, inputs, module_name)
-    source = render(program, printer, outputs=list(out_names), wrt=list(wrt_names),
-                    text=expression.text, title=title, extra=extra)
+    source = render(program, printer, outputs=list(out_names), wrt=elements_wrt,
+                    text=expression.text, title=title, extra=extra, arrays=arrays)
     stats = {f"{fname}_ops": program.op_count(fname) for fname in roots}
     stats["graph_nodes"] = len(g)
     return Compiled(source, tuple(inputs), tuple(wrt_names), out_names, backend, stats,
-                    expression, module_name, built.modes, expression.shapes)
+                    expression, module_name, built.modes,
+                    {n: shape for n, shape, _ in in_groups})
 
 
 def _elements(name: str, shapes: dict[str, tuple[int, ...]]) -> list[str]:

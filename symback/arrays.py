@@ -84,6 +84,23 @@ def check_shapes(shapes: object) -> dict[str, tuple[int, ...]]:
     return result
 
 
+def groups(names: tuple[str, ...], shapes: dict[str, tuple[int, ...]]
+           ) -> list[tuple[str, tuple[int, ...], list[str]]]:
+    """Inputs as the user sees them: (name, shape, element variables), in order; an array's
+    elements (x_0, x_1, ...) become one group `x` of its shape, a scalar `t` is (t, (), [t])."""
+    owner = {element_name(a, i): a for a, s in shapes.items() for i in element_indices(s)}
+    found: list[tuple[str, tuple[int, ...], list[str]]] = []
+    for n in names:
+        array = owner.get(n)
+        if array is None:
+            found.append((n, (), [n]))
+        elif found and found[-1][0] == array:
+            found[-1][2].append(n)
+        else:
+            found.append((array, shapes[array], [n]))
+    return found
+
+
 # --- integer expressions ------------------------------------------------------------------
 
 def int_value(toks: list[_Tok], env: dict[str, int], length: Callable[[_Tok, int], int],

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from .arrays import element_indices, element_name
 from .errors import ArgumentError
 
 
@@ -27,28 +26,11 @@ def _numpy() -> Any:
     return numpy
 
 
-def groups(names: tuple[str, ...], shapes: dict[str, tuple[int, ...]]
-           ) -> list[tuple[str, tuple[int, ...], list[str]]]:
-    """Inputs as the user sees them: (name, shape, element variables), in order; an array's
-    elements (x_0, x_1, ...) become one group `x` of its shape, a scalar `t` is (t, (), [t])."""
-    owner = {element_name(a, i): a for a, s in shapes.items() for i in element_indices(s)}
-    found: list[tuple[str, tuple[int, ...], list[str]]] = []
-    for n in names:
-        array = owner.get(n)
-        if array is None:
-            found.append((n, (), [n]))
-        elif found and found[-1][0] == array:
-            found[-1][2].append(n)
-        else:
-            found.append((array, shapes[array], [n]))
-    return found
-
-
 class FlatFunction:
     """The compiled functions of one vector θ (the `wrt` inputs, flattened and concatenated).
 
     Attributes:
-        size: the length of θ. names: the `wrt` groups (arrays and scalars) in θ's order.
+        size: the length of θ. names: the `wrt` inputs (arrays and scalars) in θ's order.
         shapes: group name -> shape (() for a scalar).
     """
 
@@ -56,12 +38,12 @@ class FlatFunction:
         np = self._np = _numpy()
         self.compiled = compiled
         shapes = compiled.shapes
-        wrt_groups = groups(compiled.wrt, shapes)
-        other = groups(tuple(n for n in compiled.inputs if n not in set(compiled.wrt)), shapes)
-        self.names = tuple(g[0] for g in wrt_groups)
-        self.shapes = {g[0]: g[1] for g in wrt_groups}
-        self.size = len(compiled.wrt)
-        known = {g[0]: g for g in other}
+        self.names = tuple(compiled.wrt)
+        self.shapes = {n: shapes[n] for n in self.names}
+        self._sizes = [int(np.prod(self.shapes[n])) if self.shapes[n] else 1
+                       for n in self.names]
+        self.size = sum(self._sizes)
+        known = [n for n in compiled.inputs if n not in self.shapes]
         for name in fixed:
             if name in self.shapes:
                 raise ArgumentError(f"flat(): {name!r} is differentiated (in wrt), so it is "
@@ -73,28 +55,48 @@ class FlatFunction:
         if missing:
             raise ArgumentError(f"flat(): give a value for {', '.join(map(repr, missing))} "
                                 "(inputs not in wrt are fixed: flat(name=value))")
-        values: dict[str, float] = {}
-        for name, shape, elems in other:
+        values: dict[str, Any] = {}
+        for name in known:
             data = np.asarray(fixed[name], dtype=np.float64)
-            if data.shape != shape:
-                raise ArgumentError(f"flat(): {name!r} must have shape {shape}, not "
+            if data.shape != shapes[name]:
+                raise ArgumentError(f"flat(): {name!r} must have shape {shapes[name]}, not "
                                     f"{data.shape}")
-            values.update(zip(elems, (float(v) for v in data.ravel())))
-        # The arguments: θ's entries where the inputs are differentiated, fixed values around.
-        position = {n: k for k, n in enumerate(compiled.wrt)}
+            values[name] = self._arg(data)
+        # The arguments: θ's pieces where the inputs are differentiated, fixed values around.
+        position = {n: k for k, n in enumerate(self.names)}
         self._slots = [position.get(n, -1) for n in compiled.inputs]
-        self._fixed = [values.get(n, 0.0) for n in compiled.inputs]
+        self._fixed = [values.get(n) for n in compiled.inputs]
         self._several = len(compiled.outputs) > 1
 
-    def _args(self, theta: Any) -> list[float]:
+    def _arg(self, data: Any) -> Any:
+        """One argument as the backend takes it: a float, nested lists on the python
+        backend, a float64 array on numpy and numba."""
+        if data.ndim == 0:
+            return float(data)
+        return data.tolist() if self.compiled.backend == "python" else data
+
+    def _pieces(self, theta: Any, what: str = "θ") -> list[Any]:
         t = self._np.asarray(theta, dtype=self._np.float64)
         if t.shape != (self.size,):
-            raise ArgumentError(f"θ must have shape ({self.size},), not {t.shape}")
-        values = t.tolist()
-        return [values[k] if k >= 0 else f for k, f in zip(self._slots, self._fixed)]
+            raise ArgumentError(f"{what} must have shape ({self.size},), not {t.shape}")
+        pieces, start = [], 0
+        for name, n in zip(self.names, self._sizes):
+            pieces.append(self._arg(t[start:start + n].reshape(self.shapes[name])))
+            start += n
+        return pieces
+
+    def _args(self, theta: Any) -> list[Any]:
+        pieces = self._pieces(theta)
+        return [pieces[k] if k >= 0 else f for k, f in zip(self._slots, self._fixed)]
 
     def _array(self, value: Any) -> Any:
         return self._np.array(value, dtype=self._np.float64)
+
+    def _flat(self, grad: Any) -> Any:
+        """A gradient grouped by input (arrays of their shapes) as one vector."""
+        np = self._np
+        return np.concatenate([np.ravel(np.asarray(g, dtype=np.float64)) for g in grad]) \
+            if len(grad) else np.zeros(0)
 
     def fun(self, theta: Any) -> Any:
         """The value: a float, or shape (m,) for m outputs."""
@@ -106,7 +108,7 @@ class FlatFunction:
         args = self._args(theta)
         if self._several:
             return self._array(self.compiled.jacobian(*args)).reshape(-1, self.size)
-        return self._array(self.compiled.gradient(*args)).reshape(self.size)
+        return self._flat(self.compiled.gradient(*args))
 
     def fun_and_jac(self, theta: Any) -> tuple[Any, Any]:
         """(fun, jac) from one call: `minimize(F.fun_and_jac, x0, jac=True)`."""
@@ -115,7 +117,7 @@ class FlatFunction:
             value, jac = self.compiled.value_and_jacobian(*args)
             return self._array(value), self._array(jac).reshape(-1, self.size)
         value, grad = self.compiled.value_and_grad(*args)
-        return float(value), self._array(grad).reshape(self.size)
+        return float(value), self._flat(grad)
 
     def hess(self, theta: Any) -> Any:
         """The Hessian, shape (n, n) (needs `compile(..., hessian=True)`)."""
@@ -124,10 +126,8 @@ class FlatFunction:
 
     def hessp(self, theta: Any, p: Any) -> Any:
         """The Hessian times p, shape (n,), at the cost of a few gradients."""
-        v = self._np.asarray(p, dtype=self._np.float64)
-        if v.shape != (self.size,):
-            raise ArgumentError(f"p must have shape ({self.size},), not {v.shape}")
-        return self._array(self.compiled.hvp(*self._args(theta), *v.tolist())).reshape(self.size)
+        v = self._pieces(p, "p")
+        return self._flat(self.compiled.hvp(*self._args(theta), *v))
 
     def pack(self, **values: Any) -> Any:
         """θ from the `wrt` inputs by name (arrays of their shape, scalars)."""
@@ -166,4 +166,4 @@ class FlatFunction:
         return f"<symback.FlatFunction of θ[{self.size}] = ({', '.join(self.names)})>"
 
 
-__all__ = ["FlatFunction", "groups"]
+__all__ = ["FlatFunction"]

@@ -43,12 +43,14 @@ def _point(names):
 def test_against_python_reading_and_sympy(text, shapes):
     arrays = {n: s for n, s in shapes.items() if s}
     f = symback.compile(text, shapes=arrays)
-    point = _point(f.inputs)
-    args = [point[n] for n in f.inputs]
+    names = array_oracle.element_names(f)
+    point = _point(names)
+    args = array_oracle.args_of(f, [point[n] for n in names])
     exprs = array_oracle.to_sympy(text, {n: shapes.get(n, ()) for n in shapes})
     if len(exprs) == 1:
         value, grad = f.value_and_grad(*args)
-        exact_value, exact_grad = oracle.gradient(exprs[0], list(f.wrt), point)
+        grad = array_oracle.flatten(grad)
+        exact_value, exact_grad = oracle.gradient(exprs[0], names, point)
         scale = max(abs(g) for g in exact_grad)
         assert oracle.rel_error(value, exact_value) <= TOLERANCE
         assert max(oracle.rel_error(g, e, scale) for g, e in zip(grad, exact_grad)) <= TOLERANCE
@@ -56,7 +58,7 @@ def test_against_python_reading_and_sympy(text, shapes):
         values, jac = f.value_and_jacobian(*args)
         assert len(values) == len(exprs)
         for v, row, expr in zip(values, jac, exprs):
-            exact_value, exact_row = oracle.gradient(expr, list(f.wrt), point)
+            exact_value, exact_row = oracle.gradient(expr, names, point)
             assert oracle.rel_error(v, exact_value) <= TOLERANCE
             assert max(oracle.rel_error(g, e, 1) for g, e in zip(row, exact_row)) <= TOLERANCE
 
@@ -67,28 +69,28 @@ def test_comprehension_equals_unrolled_text():
     names = [f"x_{i}" for i in range(n)]
     f = symback.compile(ROSENBROCK, shapes={"x": (n,)})
     g = symback.compile(f"# vars: {' '.join(names)}\n{unrolled}")
-    assert f.inputs == g.inputs == tuple(names)
+    assert f.inputs == ("x",) and g.inputs == tuple(names)
     point = [0.5 + 0.1 * i for i in range(n)]
-    assert f.value_and_grad(*point) == g.value_and_grad(*point)
+    value, (grad,) = f.value_and_grad(point)
+    assert (value, grad) == g.value_and_grad(*point)
     assert f.stats == g.stats
 
 
 def test_vars_line_declares_shapes_and_wrt_names_arrays():
     f = symback.compile("# vars: W[2,2] x[2] t\n[t*W[i, 0]*x[0] + W[i, 1]*x[1] for i in range(2)]",
                         wrt=["x"])
-    assert f.wrt == ("x_0", "x_1")
-    assert f.inputs[:2] == ("x_0", "x_1") and "t" in f.inputs
+    assert f.wrt == ("x",) and f.inputs == ("x", "t", "W")    # wrt first, then as used
+    assert f.shapes == {"x": (2,), "W": (2, 2), "t": ()}
     assert f.outputs == ("f0", "f1")
-    w = dict(zip(f.inputs, [1.0, 2.0, 1.0, 2.0, 3.0, 4.0, 0.5]))   # x, W, t
-    args = [w[n] for n in f.inputs]
-    assert f.jacobian(*args) == ((w["t"] * w["W_0_0"], w["W_0_1"]),
-                                 (w["t"] * w["W_1_0"], w["W_1_1"]))
+    x, W, t = [1.0, 2.0], [[1.0, 2.0], [3.0, 4.0]], 0.5
+    assert f.jacobian(x, t, W) == ((t * W[0][0], W[0][1]), (t * W[1][0], W[1][1]))
+    assert f.module.SHAPES == f.shapes and f.module.WRT == ("x",)
 
 
 def test_named_vector_output_labels():
     f = symback.compile("r = [x[i]**2 for i in range(3)]", shapes={"x": 3})
     assert f.outputs == ("r_0", "r_1", "r_2")
-    assert f.forward(1, 2, 3) == (1.0, 4.0, 9.0)
+    assert f.forward([1, 2, 3]) == (1.0, 4.0, 9.0)
 
 
 ERRORS = [
@@ -152,4 +154,38 @@ def test_deep_nesting_of_comprehensions_without_recursion():
     for k in range(depth):
         text = f"sum({text} + 0*i{k} for i{k} in range(1))"
     f = symback.compile(text, shapes={"x": (1,)})
-    assert f.value_and_grad(2.0) == (2.0, (1.0,))
+    assert f.value_and_grad([2.0]) == (2.0, ((1.0,),))
+
+
+def test_array_signatures_on_every_backend():
+    np = pytest.importorskip("numpy")
+    text = "# vars: x[3] W[2,3] t\nt*sum(W[i, j]*x[j]**2 for i in range(2) for j in range(3))"
+    x, W, t = [1.0, 2.0, 3.0], [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], 0.5
+    colsum = [W[0][j] + W[1][j] for j in range(3)]
+    value = t * sum(colsum[j] * x[j] ** 2 for j in range(3))
+    dx = tuple(2 * t * colsum[j] * x[j] for j in range(3))
+    dW = tuple(tuple(t * x[j] ** 2 for j in range(3)) for _ in range(2))
+    dt = value / t
+    py = symback.compile(text)
+    assert py.module.INPUTS == ("x", "W", "t") and py.module.SHAPES["W"] == (2, 3)
+    for xs in (x, tuple(x), np.array(x)):
+        got = array_oracle.flatten(py.value_and_grad(xs, W, t))
+        assert got == pytest.approx(array_oracle.flatten((value, (dx, dW, dt))), rel=1e-14)
+    got_value, (gx, gW, gt) = py.value_and_grad(x, W, t)
+    assert isinstance(gx, tuple) and isinstance(gW[0], tuple) and len(gW) == 2
+    with pytest.raises(ValueError, match="shape"):
+        py.forward([1.0, 2.0], W, t)
+    npf = symback.compile(text, backend="numpy")
+    xs = np.array([x, [0.5, 0.5, 0.5]])                    # batch S = (2,)
+    v, (gx, gW, gt) = npf.value_and_grad(xs, np.array(W), t)
+    assert v.shape == (2,) and gx.shape == (2, 3) and gW.shape == (2, 2, 3) and gt.shape == (2,)
+    np.testing.assert_allclose(gx[0], dx) and np.testing.assert_allclose(gW[0], dW)
+    np.testing.assert_allclose(v[0], value)
+    pytest.importorskip("numba")
+    nb = symback.compile(text, backend="numba")
+    v, (gx, gW, gt) = nb.value_and_grad(np.array(x), np.array(W), t)
+    assert isinstance(gx, np.ndarray) and gW.shape == (2, 3)
+    np.testing.assert_allclose(gx, dx) and np.testing.assert_allclose(gW, dW)
+    v, (gx, gW, gt) = nb.value_and_grad_batch(xs, np.array(W), t)
+    assert gx.shape == (2, 3) and gW.shape == (2, 2, 3)
+    np.testing.assert_allclose(gW[0], dW)

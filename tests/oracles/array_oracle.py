@@ -83,3 +83,48 @@ def to_sympy(text: str, shapes: dict[str, tuple[int, ...]]) -> list[Any]:
     for item in items:
         flat += item.items if isinstance(item, Arr) else [sp.sympify(item)]
     return flat
+
+
+def element_names(compiled: Any, names: Any = None) -> list[str]:
+    """The element variables of a compiled program's inputs (or of `names`), in order:
+    x_0, x_1, ... for an array x, the name itself for a scalar."""
+    found: list[str] = []
+    for name in compiled.inputs if names is None else names:
+        shape = compiled.shapes[name]
+        if not shape:
+            found.append(name)
+        else:
+            found += [name + "".join(f"_{i}" for i in k)
+                      for k in itertools.product(*(range(n) for n in shape))]
+    return found
+
+
+def args_of(compiled: Any, flat: list[float]) -> list[Any]:
+    """Flat values (one per element, in input order) as the arguments of the compiled
+    functions: nested lists for arrays, floats for scalars."""
+    args, start = [], 0
+    for name in compiled.inputs:
+        shape = compiled.shapes[name]
+        size = math.prod(shape)
+        chunk = list(flat[start:start + size])
+        start += size
+        if not shape:
+            args.append(chunk[0])
+            continue
+        for n in reversed(shape[1:]):
+            chunk = [chunk[k:k + n] for k in range(0, len(chunk), n)]
+        args.append(chunk)
+    return args
+
+
+def flatten(grad: Any) -> list[float]:
+    """A gradient grouped by input (nested tuples or arrays) as one flat list."""
+    flat: list[float] = []
+    stack = [grad]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (tuple, list)) or hasattr(item, "ndim") and item.ndim:
+            stack.extend(reversed(list(item)))
+        else:
+            flat.append(float(item))
+    return flat
