@@ -8,6 +8,8 @@ symback gives the same values and gradients.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symback
 from oracles import array_oracle
@@ -189,3 +191,20 @@ def test_array_signatures_on_every_backend():
     v, (gx, gW, gt) = nb.value_and_grad_batch(xs, np.array(W), t)
     assert gx.shape == (2, 3) and gW.shape == (2, 2, 3)
     np.testing.assert_allclose(gW[0], dW)
+
+
+_ARRAY_TOKENS = ["x", "W", "r", "t", "[", "]", "i", "j", "for", "in", "range", "(", ")", "sum",
+                 "prod", "max", "if", "<", "==", ",", "len", "0", "1", "2", "10**9", "+", "-",
+                 "*", "**", "%", "//", "/", "dot", "and", "not", " ", "\n", "=", ";", "1.5"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(_ARRAY_TOKENS), max_size=30))
+def test_random_array_text_compiles_or_fails_with_a_position(tokens):
+    text = " ".join(tokens)
+    try:
+        f = symback.compile(text, shapes={"x": (3,), "W": (2, 3)})
+    except symback.SymbackError as exc:
+        assert exc.line is not None and exc.column is not None and "^" in str(exc)
+        return
+    f.module                                      # valid Python
