@@ -23,7 +23,7 @@ from typing import Any, Callable, Sequence
 
 from . import parse as _parse
 from . import analyses, derivatives, schedule
-from .arrays import check_shapes, element_indices, element_name, groups
+from .arrays import check_shapes, element_names, groups
 from .calls import hand_out, missing_message
 from .errors import (ArgumentError, LimitError, MissingFunctionError, SymbackError,
                      SymbackWarning, warn)
@@ -305,7 +305,7 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
                               strict=strict, shapes=_all_shapes(expr, shapes))
     _warn_unused(wrt_list or [], expression)
     if wrt_list is not None and expression.shapes:     # an array stands for its elements
-        wrt_list = [e for n in wrt_list for e in _elements(n, expression.shapes)]
+        wrt_list = [e for n in wrt_list for e in element_names(n, expression.shapes)]
     if n_listed is not None and len(expression.outputs) != n_listed:
         raise ArgumentError(f"a list of {n_listed} expressions gave {len(expression.outputs)} "
                             "outputs: each item must be one expression")
@@ -347,13 +347,6 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     return Compiled(source, tuple(inputs), tuple(wrt_names), out_names, backend, stats,
                     expression, module_name, built.modes,
                     {n: shape for n, shape, _ in in_groups})
-
-
-def _elements(name: str, shapes: dict[str, tuple[int, ...]]) -> list[str]:
-    """The graph variables of an input: its elements for an array, else the name."""
-    if name not in shapes:
-        return [name]
-    return [element_name(name, i) for i in element_indices(shapes[name])]
 
 
 def check_options(**options: Any) -> None:

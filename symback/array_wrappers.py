@@ -127,9 +127,9 @@ def wrappers(backend: str, names: list[str], inputs: list[Group], wrt: list[Grou
             if backend == "numba" and not batch:
                 for g in params:
                     if g.shape:
+                        message = f"{g.name} must have shape {g.shape}"
                         lines += [f"    if {g.name}.shape != {g.shape!r}:",
-                                  f"        raise ValueError(\"{g.name} must have shape "
-                                  f"{g.shape}\")"]
+                                  f"        raise ValueError({message!r})"]
             if kind == "value":
                 lines.append(f"    return {call}")
             elif kind == "grad":

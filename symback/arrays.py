@@ -40,6 +40,13 @@ def element_name(name: str, index: tuple[int, ...]) -> str:
     return name + "".join(f"_{i}" for i in index)
 
 
+def element_names(name: str, shapes: dict[str, tuple[int, ...]]) -> list[str]:
+    """The graph variables of an input: its elements for an array, else the name."""
+    if name not in shapes:
+        return [name]
+    return [element_name(name, i) for i in element_indices(shapes[name])]
+
+
 def element_indices(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
     """Every index of `shape`, row-major."""
     result: list[tuple[int, ...]] = [()]

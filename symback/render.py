@@ -20,8 +20,8 @@ from typing import Any
 import jinja2
 
 from ._version import __version__
-from .numpy_printer import NumpyPrinter
 from .array_wrappers import Group, inner_name, wrappers
+from .numpy_printer import NumpyPrinter
 from .printers import NumbaPrinter, Printer, PythonPrinter, signature, tuple_text
 from .schedule import Program
 

@@ -208,3 +208,15 @@ def test_random_array_text_compiles_or_fails_with_a_position(tokens):
         assert exc.line is not None and exc.column is not None and "^" in str(exc)
         return
     f.module                                      # valid Python
+
+
+def test_explain_and_cli_accept_array_programs(tmp_path, capsys):
+    from symback.cli import main
+    text = "# vars: x[3]\n# point: 1 2 3\nsum(x[i]**2 for i in range(3))"
+    assert symback.explain(text).grad == (2.0, 4.0, 6.0)     # the elements x_0, x_1, x_2
+    path = tmp_path / "squares.expr"
+    path.write_text(text)
+    assert main(["explain", "-f", str(path), "--wrt", "x"]) == 0
+    assert "∂f/∂x_2" in capsys.readouterr().out
+    assert main(["compile", "-f", str(path), "--wrt", "x", "--hessian"]) == 0
+    assert "def hvp(x, v_x):" in capsys.readouterr().out
