@@ -74,9 +74,17 @@ def load(path: str | Path) -> Workload:
 
 
 def all_workloads(directory: str | Path = WORKLOAD_DIR) -> list[Workload]:
-    """All workloads, ordered by family then numeric size (seed first)."""
-    wls = [load(p) for p in Path(directory).glob("*.expr")]
+    """All workloads, ordered by family then numeric size (seed first).
+
+    Workloads with array inputs (`# vars: x[1000]`, symback's array language) are left out:
+    the peers read one scalar per name. tests/test_workloads.py checks them against sympy.
+    """
+    wls = [load(p) for p in Path(directory).glob("*.expr") if not _has_arrays(p)]
     return sorted(wls, key=sort_key)
+
+
+def _has_arrays(path: Path) -> bool:
+    return "[" in directives(path.read_text()).get("vars", "")
 
 
 def sort_key(wl: Workload):

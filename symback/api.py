@@ -24,9 +24,12 @@ from . import parse as _parse
 from . import analyses, derivatives, schedule
 from . import cache as _cache
 from . import sparse as _sparse
+from .arrays import check_shapes, element_names, groups
 from .calls import hand_out, missing_message
 from .errors import (ArgumentError, LimitError, MissingFunctionError, SymbackError,
                      SymbackWarning, warn)
+from .array_wrappers import Group
+from .flat import FlatFunction
 from .graph import DEFAULT_MAX_NODES
 from .loader import load_module
 from .parse import DEFAULT_MAX_CHARS, Expression
@@ -34,6 +37,7 @@ from .printers import FUNCTIONS as MODULE_FUNCTIONS
 from .progress import stage
 from .render import PRINTERS, render
 from .source import ExprFile, read_expr_file
+from .source import declared_array_shapes as _declared_shapes
 from .source import declared_inputs as _declared
 from .source import input_names as _input_names
 from .source import module_name as _module_name
@@ -42,7 +46,8 @@ from .source import module_name as _module_name
 
 def parse(expr: str, inputs: Sequence[str] | None = None, *,
           max_chars: int | None = DEFAULT_MAX_CHARS,
-          max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False) -> Expression:
+          max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False,
+          shapes: dict[str, Any] | None = None) -> Expression:
     """Parse an expression into its computation graph (`Expression.graph`).
 
     Args:
@@ -51,6 +56,8 @@ def parse(expr: str, inputs: Sequence[str] | None = None, *,
             order of first appearance.
         max_chars, max_nodes: size limits; None lifts a limit.
         strict: every free name must be declared (by `inputs` or `# vars:`).
+        shapes: array inputs -> shape (`{"x": (1000,)}`), added to the `# vars:` line's
+            (`# vars: x[1000] W[4,3]`).
 
     Raises:
         ParseError: with the line and column of the offending text.
@@ -63,7 +70,15 @@ def parse(expr: str, inputs: Sequence[str] | None = None, *,
     check_options(max_chars=max_chars, max_nodes=max_nodes, strict=strict)
     declared = _input_names(inputs, "inputs") if inputs is not None else _declared(expr)
     return _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes,
-                        strict=strict)
+                        strict=strict, shapes=_all_shapes(expr, shapes))
+
+
+def _all_shapes(expr: object, shapes: dict[str, Any] | None) -> dict[str, tuple[int, ...]]:
+    """The array inputs: the `# vars:` line's, then the `shapes=` argument's."""
+    found = _declared_shapes(expr)
+    if shapes is not None:
+        found.update(check_shapes(shapes))
+    return found
 
 
 class Compiled:
@@ -81,6 +96,9 @@ class Compiled:
         expression: the parsed `Expression` (graph, outputs, inputs). After a cache hit it
             is rebuilt (by compiling again, without the cache) on first access.
         modes: how derivatives were built: "jacobian" / "hessian" -> "reverse" or "forward".
+        shapes: every input -> its shape (`{"x": (1000,), "t": ()}`): an array input is
+            one parameter (the module's SHAPES); its elements are the graph variables
+            x_0, x_1, ... (W_1_2 for W[1, 2]).
     """
 
     def __init__(self, source: str, inputs: tuple[str, ...], wrt: tuple[str, ...],
@@ -88,6 +106,7 @@ class Compiled:
                  expression: Expression | None, name: str,
                  modes: dict[str, str] | None = None,
                  sparsity: dict[str, Any] | None = None,
+                 shapes: dict[str, tuple[int, ...]] | None = None,
                  recipe: tuple[Any, dict[str, Any]] | None = None) -> None:
         self.source = source
         self.inputs = inputs
@@ -100,6 +119,7 @@ class Compiled:
         self.name = name
         self.modes = dict(modes or {})
         self.sparsity = {k: _sparse.structure(m) for k, m in (sparsity or {}).items()}
+        self.shapes = dict(shapes or {})
         self._module: types.ModuleType | None = None
         self._functions: dict[str, Callable[..., Any]] = {}
 
@@ -126,8 +146,8 @@ class Compiled:
             fn = getattr(self.module, name, None)
             if fn is None:
                 raise MissingFunctionError(missing_message(name, self.module.__all__))
-            fn = hand_out(self, name, fn, numbers_only=PRINTERS[self.backend].scalars_only,
-                          data=self.backend == "numpy")
+            fn = hand_out(self, name, fn, numbers_only=PRINTERS[self.backend].scalars_only
+                          and not any(self.shapes.values()), data=self.backend == "numpy")
             self._functions[name] = fn
         return fn
 
@@ -211,6 +231,14 @@ class Compiled:
         rows, cols, shape = self.sparsity[kind]
         return _sparse.to_csr(rows, cols, shape, values, symmetric=kind == "hessian")
 
+    def flat(self, **fixed: Any) -> FlatFunction:
+        """The functions of one vector θ, for scipy's solvers: the `wrt` inputs flattened
+        and concatenated in order, every other input bound to `fixed` (name=value, arrays
+        of their shape). See `symback.flat.FlatFunction`: `size`, `fun`, `jac`,
+        `fun_and_jac`, `hess`, `hessp` (with hessian=True), `pack`, `unpack`. Needs numpy.
+        """
+        return FlatFunction(self, fixed)
+
     def __getattr__(self, name: str) -> Callable[..., Any]:
         """`<function>_batch` (numba backend): the function over arrays, parallel over
         points; results of the inputs' broadcast shape S, matrices S + (rows, columns)."""
@@ -264,7 +292,8 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
             name: str | None = None, *, backend: str = "python", hessian: bool = False,
             mode: str = "auto", max_chars: int | None = DEFAULT_MAX_CHARS,
             max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False,
-            sparse: bool = False, cache: bool | None = None) -> Compiled:
+            sparse: bool = False, shapes: dict[str, Any] | None = None,
+            cache: bool | None = None) -> Compiled:
     """Compile an expression to a module computing its value and exact gradient.
 
     Args:
@@ -294,6 +323,10 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
             outputs `JACOBIAN_ROWS`, `JACOBIAN_COLS` and `jacobian_values` (instead of
             `jacobian`, `value_and_jacobian`); with `hessian=True` `HESSIAN_ROWS`,
             `HESSIAN_COLS` (lower triangle) and `hessian_values` (instead of `hessian`).
+        shapes: array inputs -> shape, as `{"x": (1000,), "W": (4, 3)}` (or the `# vars:`
+            line: `# vars: x[1000] W[4,3] t`). The text indexes them (`x[i]`, `W[i, j]`)
+            and reduces them (`sum(x)`, `sum(E for i in range(len(x)))`); `wrt` may name
+            them.
         cache: look the result up in, and store it into, the compile cache (see
             `symback.cache`): True or False; None (default) uses it unless the environment
             sets SYMBACK_CACHE=0. A hit does not parse: it returns in milliseconds.
@@ -315,7 +348,7 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
         raise ArgumentError(f"cache must be True, False or None, not {cache!r}")
     options = {"wrt": wrt, "name": name, "backend": backend, "hessian": hessian, "mode": mode,
                "max_chars": max_chars, "max_nodes": max_nodes, "strict": strict,
-               "sparse": sparse}
+               "sparse": sparse, "shapes": shapes}
     key = _cache.key(expr, options) if _cache.enabled(cache) else None
     if key is None:
         return _compile(expr, **options)
@@ -342,6 +375,7 @@ def _cache_meta(compiled: Compiled, warned: list[SymbackWarning]) -> dict[str, A
             "stats": dict(compiled.stats), "name": compiled.name, "modes": dict(compiled.modes),
             "sparsity": {k: [list(r), list(c), list(shape)]
                          for k, (r, c, shape) in compiled.sparsity.items()},
+            "shapes": {k: list(shape) for k, shape in compiled.shapes.items()},
             "warnings": [{"message": w.message, "line": w.line, "column": w.column,
                           "source_line": w.source_line, "width": w.width} for w in warned]}
 
@@ -355,14 +389,15 @@ def _from_cache(entry: dict[str, Any], expr: Any, options: dict[str, Any]) -> Co
     recipe = (list(expr) if isinstance(expr, (list, tuple)) else expr, dict(options))
     return Compiled(entry["source"], tuple(meta["inputs"]), tuple(meta["wrt"]),
                     tuple(meta["outputs"]), meta["backend"], dict(meta["stats"]), None,
-                    meta["name"], meta["modes"], meta["sparsity"], recipe)
+                    meta["name"], meta["modes"], sparsity=meta["sparsity"],
+                    shapes={k: tuple(v) for k, v in meta["shapes"].items()}, recipe=recipe)
 
 
 def _compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
              name: str | None = None, *, backend: str = "python", hessian: bool = False,
              mode: str = "auto", max_chars: int | None = DEFAULT_MAX_CHARS,
              max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False,
-             sparse: bool = False) -> Compiled:
+             sparse: bool = False, shapes: dict[str, Any] | None = None) -> Compiled:
     """`compile` without the cache."""
     check_options(backend=backend, hessian=hessian, strict=strict, max_chars=max_chars,
                   max_nodes=max_nodes, sparse=sparse)
@@ -387,8 +422,11 @@ def _compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
         declared = wrt_list + [n for n in _declared(expr) or [] if n not in wrt_list]
     stage("parsing")
     expression = converted if converted is not None else \
-        _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes, strict=strict)
+        _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes, strict=strict,
+                     shapes=_all_shapes(expr, shapes))
     _warn_unused(wrt_list or [], expression)
+    if wrt_list is not None and expression.shapes:     # an array stands for its elements
+        wrt_list = [e for n in wrt_list for e in element_names(n, expression.shapes)]
     if n_listed is not None and len(expression.outputs) != n_listed:
         raise ArgumentError(f"a list of {n_listed} expressions gave {len(expression.outputs)} "
                             "outputs: each item must be one expression")
@@ -419,19 +457,31 @@ def _compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
                                 lazy=printer.lazy)
     program = analyses.annotate(program, printer.analyses)
     out_names = tuple(expression.output_names)
+    in_groups = groups(tuple(inputs), expression.shapes)
+    wrt_groups = groups(tuple(wrt_names), expression.shapes)
+    arrays = None
+    elements_wrt = list(wrt_names)      # the columns of Jacobians and Hessians
+    if expression.shapes:               # one parameter per array (symback.array_wrappers)
+        arrays = ([Group(n, shape, len(e)) for n, shape, e in in_groups],
+                  [Group(n, shape, len(e)) for n, shape, e in wrt_groups])
+        inputs = [g[0] for g in in_groups]
+        wrt_names = [g[0] for g in wrt_groups]
     extra = {"INPUTS": repr(tuple(inputs)), "WRT": repr(tuple(wrt_names)),
              "OUTPUTS": repr(out_names)}
     for kind, matrix in matrices.items():
         extra[f"{kind.upper()}_ROWS"] = _sparse.index_text(matrix.rows)
         extra[f"{kind.upper()}_COLS"] = _sparse.index_text(matrix.cols)
+    if arrays:
+        extra["SHAPES"] = repr({n: shape for n, shape, _ in in_groups})
     title = _title(out_names, inputs, module_name)
     stage("rendering")
-    source = render(program, printer, outputs=list(out_names), wrt=list(wrt_names),
-                    text=expression.text, title=title, extra=extra)
+    source = render(program, printer, outputs=list(out_names), wrt=elements_wrt,
+                    text=expression.text, title=title, extra=extra, arrays=arrays)
     stats = {f"{fname}_ops": program.op_count(fname) for fname in roots}
     stats["graph_nodes"] = len(g)
     return Compiled(source, tuple(inputs), tuple(wrt_names), out_names, backend, stats,
-                    expression, module_name, built.modes, matrices)
+                    expression, module_name, built.modes, sparsity=matrices,
+                    shapes={n: shape for n, shape, _ in in_groups})
 
 
 def check_options(**options: Any) -> None:

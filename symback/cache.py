@@ -164,6 +164,11 @@ def _valid_meta(meta: Any) -> bool:
     if not isinstance(modes, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in modes.items()):
         return False
+    shapes = meta.get("shapes")
+    if not isinstance(shapes, dict) or not all(
+            isinstance(k, str) and isinstance(v, list) and all(type(i) is int for i in v)
+            for k, v in shapes.items()):
+        return False
     sparsity = meta.get("sparsity")
     if not isinstance(sparsity, dict) or not all(
             isinstance(k, str) and isinstance(m, list) and len(m) == 3

@@ -24,6 +24,7 @@ import math
 from typing import Mapping, Sequence
 
 from . import source
+from .arrays import element_names
 from .errors import ArgumentError, SymbackError
 from .formula import formula as _formula
 from .formula import node_names, rhs as _rhs, value_text as _short
@@ -110,7 +111,10 @@ def prepare(expr: str | Expression, wrt: Sequence[str] | str | None = None, *,
         return expr, names
     declared = source.input_names(wrt, "wrt") if wrt is not None \
         else source.declared_inputs(expr)
-    expression = parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes)
+    expression = parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes,
+                       shapes=source.declared_array_shapes(expr))
+    if wrt is not None and expression.shapes:       # an array stands for its elements
+        declared = [e for n in declared for e in element_names(n, expression.shapes)]
     return expression, (declared if wrt is not None else list(expression.inputs))
 
 

@@ -26,6 +26,14 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from .arrays import (
+    REDUCERS,
+    Expander,
+    element_indices,
+    element_name,
+    int_value,
+    split_commas,
+)
 from .errors import LimitError, ParseError, SymbackWarning, warn
 from .functions import DEF_HEAD, Function, defined_later, expand, param_name
 from .graph import DEFAULT_MAX_NODES, Graph
@@ -40,15 +48,12 @@ _TOKEN = re.compile(r"""
   | (?P<nl>\n)
   | (?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<unsupported>//|%)
-  | (?P<op>\*\*|<=|>=|==|!=|[-+*/^(),=;<>])
+  | (?P<op>\*\*|//|<=|>=|==|!=|[-+*/^(),=;<>%\[\]])
 """, re.VERBOSE)
 
 # Characters that are not part of the language, with the reason a user most likely typed them.
 _REJECTED = {
     ".": "attribute access ('.') is not supported",
-    "[": "indexing ('[') is not supported",
-    "]": "indexing (']') is not supported",
     "{": "braces are not supported",
     "}": "braces are not supported",
     "'": "strings are not supported",
@@ -67,12 +72,13 @@ _UNSUPPORTED = {
 
 _KEYWORD_HINTS = {
     "lambda": "lambdas are not supported",
-    "if": "conditional expressions are not supported; use where(cond, a, b)",
+    "if": "conditional expressions are not supported; use where(cond, a, b) (an 'if' filter "
+          "goes after a comprehension's 'for')",
     "else": "conditional expressions are not supported; use where(cond, a, b)",
     "and": "boolean operators are not supported; nest where() instead",
     "or": "boolean operators are not supported; nest where() instead",
     "not": "boolean operators are not supported; nest where() instead",
-    "for": "comprehensions are not supported",
+    "for": "a comprehension goes inside sum(...), prod(...), min(...), max(...) or [...]",
     "import": "imports are not supported",
 }
 
@@ -82,6 +88,10 @@ _PREC = {"<": 1, "<=": 1, ">": 1, ">=": 1, "==": 1, "!=": 1,
          "+": 2, "-": 2, "*": 3, "/": 3, "**": 5, "^": 5}
 _UNARY_PREC = 4
 _RIGHT_ASSOC = {"**", "^"}
+
+# Calls on whole arrays, handled by the parser (not ops of the rule table); `len` is read as
+# an integer, and sum/prod/min/max with a `for` are comprehensions (symback.arrays).
+_ARRAY_CALLS = {"sum": "add", "prod": "mul", "dot": "add"}
 
 
 @dataclass
@@ -106,6 +116,7 @@ class Expression:
     bindings: dict[str, int] = field(default_factory=dict)
     positions: list[int] = field(default_factory=list)
     uses: dict[str, int] = field(default_factory=dict)    # free name -> first use offset
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # array inputs
 
     def error(self, message: str, offset: int = 0, cls: type = ParseError) -> ParseError:
         """An error located at `offset` in the text (e.g. at an output: `positions[k]`)."""
@@ -125,6 +136,8 @@ class _Val:
     kind: str      # "real" or "bool"
     pos: int       # where the value's text starts, for error messages
     name: str | None = None   # the name the user wrote, when the value is just a name
+    elems: list[int] | None = None       # an array's element nodes, row-major (kind "array")
+    shape: tuple[int, ...] = ()
 
 
 class _Source:
@@ -178,8 +191,6 @@ def _tokens(src: _Source) -> Iterator[_Tok]:
         kind, end = m.lastgroup, m.end()
         if kind == "number" and end < n and (text[end].isalnum() or text[end] in "_."):
             _bad_number(src, pos, end)
-        elif kind == "unsupported":
-            raise src.error(_UNSUPPORTED[m.group()], pos, end - pos)
         if kind not in ("ws", "comment"):
             yield _Tok(kind, m.group(), pos)  # type: ignore[arg-type]
         pos = end
@@ -217,17 +228,26 @@ def name_problem(name: str, hints: bool = True) -> str | None:
 
 class _Parser:
     def __init__(self, text: str, inputs: list[str] | None, max_nodes: int | None,
-                 strict: bool = False) -> None:
+                 strict: bool = False, shapes: dict[str, tuple[int, ...]] | None = None
+                 ) -> None:
         self.src = _Source(text)
         self.strict = strict                       # every free name must be declared
         self.graph = Graph(max_nodes)
         self.bound: dict[str, _Val] = {}           # named intermediates
         self.used_inputs: dict[str, int] = {}      # input name -> first use offset
         self.declared = list(inputs or [])
-        self.declared_set = set(self.declared)
+        self.shapes = dict(shapes or {})           # array inputs -> shape
+        self.arrays: dict[str, _Val] = {}          # array inputs whose elements exist
+        self.elements = {element_name(n, i): f"{n}[{', '.join(map(str, i))}]"
+                         for n, shape in self.shapes.items() for i in element_indices(shape)}
+        self.declared_set = set(self.declared) | set(self.shapes)
         for name in self.declared:
-            self.graph.var(name)                   # declared inputs come first, in order
-        self.toks = _tokens(self.src)
+            if name in self.shapes:
+                self.array_input(name)
+            else:
+                self.graph.var(name)               # declared inputs come first, in order
+        self.toks = iter(Expander(_tokens(self.src), _Tok, self.length, self.error,
+                                  self.reserved, max_nodes))
         self.tok = next(self.toks)
         self.ahead: _Tok | None = None
         self.functions: dict[str, Function] = {}   # functions defined in the text
@@ -275,7 +295,8 @@ class _Parser:
         return Expression(self.graph, [v.node for v in values], labels,
                           self.graph.variables(), self.src.text,
                           {k: v.node for k, v in self.bound.items()},
-                          [v.pos for v in values], dict(self.used_inputs))
+                          [v.pos for v in values], dict(self.used_inputs),
+                          {n: v.shape for n, v in self.arrays.items()})
 
     def statement(self) -> tuple[list[_Val], list[str]] | None:
         """One statement; returns its values and their labels (for the last statement), or
@@ -297,6 +318,10 @@ class _Parser:
             raise self.error(f"unexpected {self.show(self.tok)}", self.tok)
         if target is not None:
             val = values[0]
+            if val.kind == "array":
+                self.bound[target.text] = _Val(-1, "array", target.pos, None, val.elems,
+                                               val.shape)
+                return self.elements_of([val], target.text)
             if val.kind != "real":
                 raise self.error("a comparison can only be the condition of where()", start)
             self.bound[target.text] = _Val(val.node, val.kind, target.pos)
@@ -304,11 +329,32 @@ class _Parser:
                 self.graph.name(val.node, target.text)
             return values, [target.text]
         for v in values:
-            if v.kind != "real":
+            if v.kind not in ("real", "array"):
                 raise self.error("a comparison can only be the condition of where()", v.pos)
+        if any(v.kind == "array" for v in values):
+            return self.elements_of(values, None)
         if len(values) == 1:
             return values, [self.label(values[0], "f")]
         return values, [self.label(v, f"f{i}") for i, v in enumerate(values)]
+
+    def elements_of(self, values: list[_Val], name: str | None
+                    ) -> tuple[list[_Val], list[str]]:
+        """Outputs with arrays flattened (row-major): an array named `r` gives r_0, r_1,
+        ...; unnamed ones f0, f1, ... like several outputs."""
+        flat: list[_Val] = []
+        labels: list[str] = []
+        for v in values:
+            if v.kind != "array":
+                flat.append(v)
+                labels.append(self.label(v, f"f{len(labels)}"))
+                continue
+            base = name or v.name
+            for idx, node in zip(element_indices(v.shape), v.elems or []):
+                flat.append(_Val(node, "real", v.pos))
+                labels.append(element_name(base, idx) if base else f"f{len(labels)}")
+        if not flat:
+            raise self.error("the output is an empty array", values[0].pos)
+        return flat, labels
 
     def label(self, val: _Val, default: str) -> str:
         """An output's label: the name the user wrote for it (an alias `phi = a; phi` is
@@ -335,8 +381,13 @@ class _Parser:
             used = self.src.error("", self.used_inputs[name])
             raise self.error(f"{quote(name)} is used at {used.line}:{used.column} before this "
                              "definition (define it first, or use another name)", tok)
-        if name in self.declared:
+        if name in self.declared_set:
             raise self.error(f"cannot assign to {quote(name)}: it is a declared input", tok)
+        if name in self.elements:
+            raise self.error(f"cannot assign to {quote(name)}: it is the name of "
+                             f"{self.elements[name]}", tok)
+        if name in _ARRAY_CALLS:
+            raise self.error(f"cannot assign to {quote(name)}: it is a function name", tok)
 
     def check_name(self, tok: _Tok) -> None:
         problem = name_problem(tok.text)
@@ -477,15 +528,26 @@ class _Parser:
                     expect_operand = False
                 elif tok.kind == "name":
                     self.check_name(tok)
-                    if self.peek().text == "(":
+                    follow = self.peek().text
+                    if tok.text == "len" and follow == "(":
+                        values.append(self.length_value(tok))
+                    elif follow == "(":
                         self.open_call(tok, stack, len(values))
                         depth += 1
                         continue
-                    values.append(self.name_value(tok))
+                    elif follow == "[":
+                        values.append(self.index(tok))
+                    else:
+                        values.append(self.name_value(tok))
                     expect_operand = False
-                elif tok.text == "(":
-                    stack.append(("paren", tok))
+                elif tok.text in ("(", "["):
+                    stack.append(("paren" if tok.text == "(" else "list", tok, len(values)))
                     depth += 1
+                elif (tok.text == "]" and stack and stack[-1][0] == "list"
+                      and len(values) == stack[-1][2]):
+                    depth -= 1
+                    self.close_list(stack.pop(), values)
+                    expect_operand = False
                 elif tok.text in ("-", "+"):
                     stack.append(("neg" if tok.text == "-" else "pos", tok))
                 else:
@@ -500,17 +562,21 @@ class _Parser:
                                      "instead", tok)
                 stack.append(("bin", tok))
                 expect_operand = True
-            elif text == ")":
+            elif text in (")", "]"):
                 self.reduce(values, stack, 0, False)
                 if not stack:
-                    raise self.error("unmatched ')'", tok)
+                    raise self.error(f"unmatched {text!r}", tok)
                 frame = stack.pop()
                 depth -= 1
+                if (frame[0] == "list") != (text == "]"):
+                    raise self.error(self.unclosed(frame), self.opener(frame))
                 if frame[0] == "call":
                     self.close_call(frame, values)
+                elif frame[0] == "list":
+                    self.close_list(frame, values)
             elif text == ",":
                 self.reduce(values, stack, 0, False)
-                if stack and stack[-1][0] == "call":
+                if stack and stack[-1][0] in ("call", "list"):
                     expect_operand = True
                 elif stack:
                     raise self.error("unexpected ',' inside parentheses (tuples are not "
@@ -523,7 +589,7 @@ class _Parser:
             elif tok.kind in ("nl", "end") or text == ";":
                 self.reduce(values, stack, 0, False)
                 if stack:
-                    raise self.error("expected ')' to close '('", self.opener(stack[-1]))
+                    raise self.error(self.unclosed(stack[-1]), self.opener(stack[-1]))
                 outputs.append(values.pop())
                 return outputs
             elif text == "=":
@@ -534,14 +600,20 @@ class _Parser:
             else:
                 if tok.kind == "name":
                     self.check_name(tok)
+                if text in _UNSUPPORTED:
+                    raise self.error(_UNSUPPORTED[text], tok)
                 raise self.error(f"expected an operator after {self.show_prev(values)}, "
                                  f"found {self.show(tok)}", tok)
             self.advance()
 
     @staticmethod
     def opener(frame: tuple) -> _Tok:
-        """The '(' token of a parenthesis or call frame."""
+        """The '(' or '[' token of a parenthesis, list or call frame."""
         return frame[3] if frame[0] == "call" else frame[1]
+
+    @staticmethod
+    def unclosed(frame: tuple) -> str:
+        return "expected ']' to close '['" if frame[0] == "list" else "expected ')' to close '('"
 
     def expected_operand(self, tok: _Tok, stack: list[tuple]) -> ParseError:
         if tok.kind in ("nl", "end") or tok.text == ";":
@@ -549,8 +621,10 @@ class _Parser:
                 op = stack[-1][1]
                 return self.error(f"expected an expression after {op.text!r}", op)
             if stack:
-                return self.error("expected ')' to close '('", self.opener(stack[-1]))
+                return self.error(self.unclosed(stack[-1]), self.opener(stack[-1]))
             return self.error("expected an expression", tok)
+        if tok.text in _UNSUPPORTED:
+            return self.error(_UNSUPPORTED[tok.text], tok)
         if tok.text == ")" and stack and stack[-1][0] == "call":
             name = stack[-1][1].text
             return self.error(f"{name}() needs {self.arity_text(name)}", tok)
@@ -600,6 +674,10 @@ class _Parser:
         return _Val(node, spec.kind, pos)
 
     def require_real(self, val: _Val, tok: _Tok) -> None:
+        if val.kind == "array":
+            what = quote(val.name) if val.name else "this"
+            raise self.error(f"{what} is an array: index it (x[i]) or reduce it (sum(x), "
+                             "dot(a, b))", val.pos)
         if val.kind != "real":
             raise self.error("a comparison can only be the condition of where()", val.pos)
 
@@ -608,7 +686,7 @@ class _Parser:
     def open_call(self, tok: _Tok, stack: list[tuple], first: int) -> None:
         name = tok.text
         self.check_name(tok)
-        if name not in FUNCTIONS and name not in self.functions:
+        if name not in FUNCTIONS and name not in self.functions and name not in _ARRAY_CALLS:
             problem = self.unknown_call(tok)
             if problem is not None:
                 raise problem
@@ -629,6 +707,10 @@ class _Parser:
         if name in self.functions:
             values.append(self.call_function(tok, args))
             return
+        if name in _ARRAY_CALLS or (name in REDUCERS and len(args) == 1
+                                    and args[0].kind == "array"):
+            values.append(self.array_call(tok, args))
+            return
         arity = OPS[FUNCTIONS[name]].arity
         if name in VARIADIC and len(args) >= arity:
             acc = args[0]
@@ -643,6 +725,10 @@ class _Parser:
     def arity_text(self, name: str) -> str:
         if name in self.functions:
             return self.functions[name].arity_text()
+        if name == "dot":
+            return "2 arrays"
+        if name not in FUNCTIONS:                   # sum, prod: an array or a generator
+            return "1 array or a generator"
         n = OPS[FUNCTIONS[name]].arity
         words = {1: "1 argument", 2: "2 arguments", 3: "3 arguments"}
         return ("at least " if name in VARIADIC else "") + words.get(n, f"{n} arguments")
@@ -673,11 +759,18 @@ class _Parser:
                 return _Val(local, "real", tok.pos, name)
         if name in self.bound:
             val = self.bound[name]
-            return _Val(val.node, val.kind, tok.pos, name)
+            return _Val(val.node, val.kind, tok.pos, name, val.elems, val.shape)
         if name in CONSTANTS:
             return _Val(self.const(CONSTANTS[name], tok), "real", tok.pos)
         if name in FUNCTIONS or name in self.functions:
             raise self.error(f"{quote(name)} is a function; call it as {name}(...)", tok)
+        if name in self.shapes:
+            self.used_inputs.setdefault(name, tok.pos)
+            arr = self.array_input(name)
+            return _Val(-1, "array", tok.pos, name, arr.elems, arr.shape)
+        if name in self.elements:
+            raise self.error(f"{quote(name)} is the name of {self.elements[name]}; write "
+                             f"{self.elements[name]}", tok)
         if self.strict and name not in self.declared_set:
             raise self.error(self.undeclared(name), tok)
         self.used_inputs.setdefault(name, tok.pos)
@@ -688,6 +781,151 @@ class _Parser:
         except LimitError as exc:
             raise self.error(exc.message, tok, cls=LimitError) from None
         return _Val(node, "real", tok.pos, name)
+
+    # --- arrays ----------------------------------------------------------------------------
+
+    def array_input(self, name: str) -> _Val:
+        """The array input `name`, its element variables created (row-major) on first use."""
+        arr = self.arrays.get(name)
+        if arr is None:
+            shape = self.shapes[name]
+            try:
+                nodes = [self.graph.var(element_name(name, i)) for i in element_indices(shape)]
+            except LimitError as exc:
+                raise self.error(exc.message, self.used_inputs.get(name, 0),
+                                 cls=LimitError) from None
+            arr = self.arrays[name] = _Val(-1, "array", 0, name, nodes, shape)
+        return arr
+
+    def array_of(self, tok: _Tok) -> _Val:
+        """The array named by `tok` (a bound array or an array input)."""
+        name = tok.text
+        val = self.bound.get(name)
+        if val is not None:
+            if val.kind != "array":
+                raise self.error(f"{quote(name)} is not an array", tok)
+            return val
+        if name in self.shapes:
+            self.used_inputs.setdefault(name, tok.pos)
+            return self.array_input(name)
+        raise self.error(f"{quote(name)} is not declared as an array (declare its shape: "
+                         f"'# vars: {name}[n]', or shapes={{{name!r}: (n,)}})", tok)
+
+    def length(self, tok: _Tok, axis: int) -> int:
+        """len(name) / len(name, axis), for integer expressions."""
+        shape = self.array_of(tok).shape
+        if axis >= len(shape):
+            raise self.error(f"{quote(tok.text)} has {len(shape)} dimension"
+                             f"{'s' if len(shape) != 1 else ''}; there is no axis {axis}", tok)
+        return shape[axis]
+
+    def reserved(self, name: str) -> bool:
+        """True if `name` may not be a loop variable (it names something else)."""
+        return (name in self.bound or name in self.declared_set or name in self.used_inputs
+                or name in FUNCTIONS or name in CONSTANTS or name in _ARRAY_CALLS
+                or name in ("len", "range") or name in self.elements
+                or name_problem(name) is not None)
+
+    def bracketed(self) -> list[_Tok]:
+        """At NAME followed by '(' or '[': the tokens inside the brackets; leaves the
+        closing bracket as the current token."""
+        self.advance()                              # the name
+        opener = self.tok
+        close = ")" if opener.text == "(" else "]"
+        inner: list[_Tok] = []
+        depth = 0
+        while True:
+            self.advance()
+            tok = self.tok
+            if tok.kind == "end":
+                raise self.error(f"expected {close!r} to close {opener.text!r}", opener)
+            if tok.kind == "nl":
+                continue
+            if tok.text in ("(", "["):
+                depth += 1
+            elif tok.text in (")", "]"):
+                if depth == 0:
+                    if tok.text != close:
+                        raise self.error(f"expected {close!r} to close {opener.text!r}", opener)
+                    return inner
+                depth -= 1
+            inner.append(tok)
+
+    def index(self, tok: _Tok) -> _Val:
+        """`x[i]`, `W[i, j]`: the element, its indices evaluated now."""
+        arr = self.array_of(tok)
+        inner = self.bracketed()
+        parts = split_commas(inner)
+        if len(parts) != len(arr.shape):
+            raise self.error(f"{quote(tok.text)} has {len(arr.shape)} dimension"
+                             f"{'s' if len(arr.shape) != 1 else ''}, so it takes "
+                             f"{len(arr.shape)} ind{'ices' if len(arr.shape) != 1 else 'ex'}, "
+                             f"not {len(parts)}", tok)
+        flat = 0
+        for axis, part in enumerate(parts):
+            if not part:
+                raise self.error("expected an index", tok)
+            i = int_value(part, {}, self.length, self.error, "an index")
+            n = arr.shape[axis]
+            if not 0 <= i < n:
+                width = part[-1].pos + len(part[-1].text) - part[0].pos
+                raise self.error(f"index {i} is out of range for {quote(tok.text)} "
+                                 f"(axis {axis} has size {n}: 0 to {n - 1})", part[0].pos,
+                                 width)
+            flat = flat * n + i
+        assert arr.elems is not None
+        return _Val(arr.elems[flat], "real", tok.pos)
+
+    def length_value(self, tok: _Tok) -> _Val:
+        """`len(x)` in a real expression: its value as a constant."""
+        toks = [tok, self.peek()]
+        toks += self.bracketed() + [self.tok]
+        value = int_value(toks, {}, self.length, self.error, "len()")
+        return _Val(self.const(float(value), tok), "real", tok.pos)
+
+    def close_list(self, frame: tuple, values: list[_Val]) -> None:
+        """`[a, b, ...]` (what a list comprehension unrolls to): an array value."""
+        items = values[frame[2]:]
+        del values[frame[2]:]
+        inner = items[0].shape if items and items[0].kind == "array" else ()
+        elems: list[int] = []
+        for item in items:
+            if item.kind == "array" and item.shape == inner and inner:
+                elems += item.elems or []
+            elif item.kind == "real" and not inner:
+                elems.append(item.node)
+            else:
+                if item.kind == "bool":
+                    self.require_real(item, frame[1])
+                raise self.error("the items of a list must be all numbers or all arrays of "
+                                 "one shape", item.pos)
+        values.append(_Val(-1, "array", frame[1].pos, None, elems, (len(items),) + inner))
+
+    def array_call(self, tok: _Tok, args: list[_Val]) -> _Val:
+        """sum(x), prod(x), min(x), max(x) and dot(a, b) on whole arrays."""
+        name = tok.text
+        if name == "dot":
+            if len(args) != 2 or any(a.kind != "array" for a in args):
+                raise self.error("dot() takes two arrays of one shape", tok)
+            a, b = args
+            if a.shape != b.shape:
+                raise self.error(f"dot(): the shapes {a.shape} and {b.shape} differ", tok)
+            terms = [self.build(tok, "mul", [_Val(p, "real", tok.pos), _Val(q, "real", tok.pos)],
+                                tok.pos) for p, q in zip(a.elems or [], b.elems or [])]
+        else:
+            if len(args) != 1 or args[0].kind != "array":
+                raise self.error(f"{name}() takes one array or a generator: {name}(x) or "
+                                 f"{name}(E for i in range(n))", tok)
+            terms = [_Val(p, "real", tok.pos) for p in args[0].elems or []]
+        op = _ARRAY_CALLS.get(name) or FUNCTIONS[name]
+        if not terms:
+            if name in ("min", "max"):
+                raise self.error(f"{name}() of an empty array", tok)
+            return _Val(self.const(1.0 if name == "prod" else 0.0, tok), "real", tok.pos)
+        acc = terms[0]
+        for t in terms[1:]:
+            acc = self.build(tok, op, [acc, t], tok.pos)
+        return _Val(acc.node, "real", tok.pos)
 
     # --- names that are probably typos ------------------------------------------------------
 
@@ -750,7 +988,8 @@ class _Scope:
 
 def parse(text: str, inputs: list[str] | None = None, *,
           max_chars: int | None = DEFAULT_MAX_CHARS,
-          max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False) -> Expression:
+          max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False,
+          shapes: dict[str, tuple[int, ...]] | None = None) -> Expression:
     """Parse expression text into a graph.
 
     A free name that looks like a typo of a bound name or a function (`loss = ...; los * 2`)
@@ -762,6 +1001,8 @@ def parse(text: str, inputs: list[str] | None = None, *,
             even if unused); other free names follow in order of first appearance.
         max_chars, max_nodes: size limits (None lifts them).
         strict: every free name must be one of `inputs`; any other is a `ParseError`.
+        shapes: array inputs -> shape (`x[i]`, `sum(x)`; see symback.arrays); their
+            elements are the graph variables x_0, x_1, ... (W_1_2 for 2-D), row-major.
 
     Returns:
         The parsed `Expression`.
@@ -776,7 +1017,7 @@ def parse(text: str, inputs: list[str] | None = None, *,
         raise _Source(text).error(f"the input is {len(text):,} characters; the limit is "
                                   f"{max_chars:,} (lift it with max_chars=None or --no-limits)",
                                   max_chars, cls=LimitError)
-    parser = _Parser(text, inputs, max_nodes, strict)
+    parser = _Parser(text, inputs, max_nodes, strict, shapes)
     expression = parser.parse()
     parser.warn_near_misses()
     return expression

@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 
 from ._version import __version__
+from .array_wrappers import Group, inner_name, wrappers
 from .numpy_printer import NumpyPrinter
 from .printers import NumbaPrinter, Printer, PythonPrinter, signature, tuple_text
 from .schedule import Program
@@ -197,7 +198,8 @@ def _rows_matrix(first: int, n_rows: int, n_cols: int) -> str:
 
 
 def render(program: Program, printer: Printer, *, outputs: list[str], wrt: list[str],
-           text: str, title: str, extra: dict[str, Any]) -> str:
+           text: str, title: str, extra: dict[str, Any],
+           arrays: tuple[list[Group], list[Group]] | None = None) -> str:
     """The module source.
 
     Args:
@@ -207,6 +209,9 @@ def render(program: Program, printer: Printer, *, outputs: list[str], wrt: list[
         text: the source expression (shown, escaped, in the docstring).
         title: the docstring's first line.
         extra: module constants, name -> Python literal text (INPUTS, WRT, OUTPUTS, ...).
+        arrays: (inputs, wrt) as groups when some input is an array: the functions are
+            printed under private names and public wrappers take the arrays
+            (`symback.array_wrappers`).
     """
     specs = function_specs(program, printer, outputs, wrt)
     chunked = function_specs(program, printer, outputs, wrt, "chunked") \
@@ -218,17 +223,27 @@ def render(program: Program, printer: Printer, *, outputs: list[str], wrt: list[
         functions.append({
             "name": spec.name,
             "doc": spec.doc,
-            "signature": signature(spec.name, data.pop("params"), spec.annotation),
+            "signature": signature(inner_name(spec.name) if arrays else spec.name,
+                                   data.pop("params"), spec.annotation),
             **data,
         })
     kernels = []
     if printer.batch:
         for spec in function_specs(program, printer, outputs, wrt, "batch"):
-            kernels.append(printer.kernel(program.functions[spec.name], spec.name, spec.doc,
-                                          spec.returns))
+            kernels.append(printer.kernel(program.functions[spec.name],
+                                          inner_name(spec.name) if arrays else spec.name,
+                                          spec.doc, spec.returns))
     helpers = printer.helper_sources()
     template = _environment().get_template(printer.template)
-    return template.render(
+    exported = sorted(list(extra) + [f["name"] for f in functions]
+                      + [f"{k['name']}_batch" for k in kernels])
+    if arrays:
+        names = [f["name"] for f in functions]
+        batched = names if kernels else []
+        exported = sorted(list(extra) + names + [f"{n}_batch" for n in batched])
+        array_helpers, array_wrappers = wrappers(printer.name, names, arrays[0], arrays[1],
+                                                 batched)
+    source = template.render(
         helpers=helpers,
         version=__version__,
         backend=printer.name,
@@ -236,11 +251,14 @@ def render(program: Program, printer: Printer, *, outputs: list[str], wrt: list[
         expression=_shown_expression(text),
         imports=printer.imports(),
         constants=list(extra.items()),
-        exported=sorted(list(extra) + [f["name"] for f in functions]
-                        + [f"{k['name']}_batch" for k in kernels]),
+        exported=exported,
         functions=functions,
         kernels=kernels,
     )
+    if arrays:
+        source = (source.rstrip("\n") + "\n\n\n" + array_helpers + "\n\n\n" + array_wrappers
+                  + "\n")
+    return source
 
 
 __all__ = ["PRINTERS", "FunctionSpec", "function_specs", "render", "templates_dir"]

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from .arrays import declared_shapes
 from .errors import ArgumentError, ParseError
 from .parse import name_problem, quote
 
@@ -103,8 +104,29 @@ def declared_inputs(text: object) -> list[str] | None:
     if line is None:
         return None
     try:
-        return input_names(line, "# vars")
+        return vars_line(line)[0]
     except ArgumentError as exc:               # a fault in the text: show where it is
+        raise directive_error(text, "vars", exc.message) from None
+
+
+def vars_line(line: str) -> tuple[list[str], dict[str, tuple[int, ...]]]:
+    """A `# vars:` line (`x[1000] W[4,3] t`) -> (names, array name -> shape).
+
+    Raises:
+        ArgumentError: a bad name or shape.
+    """
+    items = declared_shapes(line, "# vars")
+    names = input_names([n for n, _ in items], "# vars")
+    return names, {n: shape for n, shape in items if shape}
+
+
+def declared_array_shapes(text: object) -> dict[str, tuple[int, ...]]:
+    """The arrays of the text's `# vars:` line (`x[1000]`) -> shape; {} if none."""
+    if not isinstance(text, str) or "vars" not in directives(text):
+        return {}
+    try:
+        return vars_line(directives(text)["vars"])[1]
+    except ArgumentError as exc:
         raise directive_error(text, "vars", exc.message) from None
 
 
@@ -249,6 +271,7 @@ class ExprFile:
     vars: list[str] | None
     point: list[float] | None
     name: str
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # arrays of # vars:
 
 
 def read_expr_file(path: str | os.PathLike[str]) -> ExprFile:
@@ -267,20 +290,29 @@ def read_expr_file(path: str | os.PathLike[str]) -> ExprFile:
     except OSError as exc:
         raise ArgumentError(f"cannot read {str(p)!r}: {exc.strerror or exc}") from None
     found = directives(text)
-    names = input_names(found["vars"], "# vars") if "vars" in found else None
+    names, shapes = vars_line(found["vars"]) if "vars" in found else (None, {})
+    size = None if names is None else sum(_size(shapes.get(n, ())) for n in names)
     point = None
     if "point" in found:
         try:
             point = numbers(found["point"], "the '# point:' line")
         except ArgumentError as exc:
             raise ArgumentError(f"{str(p)!r}: {exc.message}") from None
-        if names is not None and len(point) != len(names):
+        if names is not None and len(point) != size:
             raise ArgumentError(f"{str(p)!r}: '# point:' has {len(point)} numbers for "
-                                f"{len(names)} '# vars:'")
-    return ExprFile(p, text, names, point, module_name(found.get("name") or p.stem))
+                                f"{size} '# vars:'" + (" elements" if shapes else ""))
+    return ExprFile(p, text, names, point, module_name(found.get("name") or p.stem), shapes)
 
 
-__all__ = ["DIRECTIVES", "ExprFile", "assignments", "declared_inputs", "directive_error",
+def _size(shape: tuple[int, ...]) -> int:
+    n = 1
+    for k in shape:
+        n *= k
+    return n
+
+
+__all__ = ["DIRECTIVES", "ExprFile", "assignments", "declared_array_shapes", "declared_inputs",
+           "directive_error",
            "directives", "input_names", "is_assignments", "is_directive", "is_names",
            "module_name", "numbers", "point_directive", "read_expr_file", "resolve_point",
-           "split_list"]
+           "split_list", "vars_line"]

@@ -230,7 +230,8 @@ def test_a_folder_others_can_write_is_not_used(folder):
 def _options(**changes):
     options = {"wrt": None, "name": None, "backend": "python", "hessian": False, "mode": "auto",
                "max_chars": api_module.DEFAULT_MAX_CHARS,
-               "max_nodes": api_module.DEFAULT_MAX_NODES, "strict": False, "sparse": False}
+               "max_nodes": api_module.DEFAULT_MAX_NODES, "strict": False, "sparse": False,
+               "shapes": None}
     options.update(changes)
     return options
 

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import symback
-from oracles import workloads
+from oracles import array_oracle, workloads
 from symback.ops import CONSTANTS, FUNCTIONS
 
 EXAMPLES = int(os.environ.get("SYMBACK_FUZZ_EXAMPLES", "0")) or None
@@ -78,7 +78,8 @@ def check(text: str, backend: str = "python") -> None:
         return
     module = compiled.module                      # valid Python, imports
     assert module.INPUTS == compiled.inputs
-    point = [0.5 + 0.25 * k for k in range(len(compiled.inputs))]
+    size = len(array_oracle.element_names(compiled))     # array inputs: every element
+    point = array_oracle.args_of(compiled, [0.5 + 0.25 * k for k in range(size)])
     fn = getattr(module, "value_and_grad", None) or module.value_and_jacobian
     try:
         fn(*point)

@@ -104,7 +104,7 @@ def test_messages_say_why():
         "__import__('os')": "names starting with '__' are not allowed",
         "x.real": "attribute access",
         "lambda: 1": "lambdas are not supported",
-        "[x]": "indexing",
+        "x[0]": "is not declared as an array",
         "'x'": "strings are not supported",
         "(y := 1)": "':' is not supported",
         "x \\\n+ 1": "backslashes are not supported",

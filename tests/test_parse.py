@@ -139,7 +139,7 @@ def error_of(text, **kw):
     # attribute access, indexing
     ("x.real", "attribute access ('.') is not supported", 1, 2),
     ("math.sin(x)", "attribute access ('.') is not supported", 1, 5),
-    ("x[0]", "indexing ('[') is not supported", 1, 2),
+    ("x[0]", "'x' is not declared as an array", 1, 1),
     # keywords, lambda, strings
     ("lambda: x", "'lambda': lambdas are not supported", 1, 1),
     ("x if x > 0 else y", "'if': conditional expressions are not supported", 1, 3),

@@ -7,7 +7,7 @@ import math
 import pytest
 
 import symback
-from oracles import graph_twin, workloads
+from oracles import array_oracle, graph_twin, workloads
 from oracles import sympy_oracle as oracle
 
 TOLERANCE = 1e-9
@@ -27,15 +27,22 @@ def _load(path):
 def test_workload_matches_sympy(path):
     source, exact_text = _load(path)
     compiled = symback.compile(source.text, wrt=source.vars, name=source.name)
-    point = dict(zip(source.vars, source.point))
+    names = array_oracle.element_names(compiled)           # array elements: x_0, x_1, ...
+    point = dict(zip(names, source.point))
+    args = array_oracle.args_of(compiled, source.point)
     if exact_text is None:
         (expr,) = graph_twin.to_sympy(compiled.expression)
+    elif source.shapes:       # an array program: Python's own reading of the comprehensions
+        (expr,) = array_oracle.to_sympy(exact_text, {n: source.shapes.get(n, ())
+                                                     for n in source.vars})
     else:
         (expr,) = oracle.to_sympy(exact_text, source.vars)
-    exact_value, exact_grad = oracle.gradient(expr, source.vars, point)
-    value, grad = compiled.value_and_grad(*source.point)
-    assert compiled.forward(*source.point) == value
-    assert compiled.gradient(*source.point) == grad
+    exact_value, exact_grad = oracle.gradient(expr, array_oracle.element_names(
+        compiled, compiled.wrt), point)
+    value, grad = compiled.value_and_grad(*args)
+    assert compiled.forward(*args) == value
+    assert compiled.gradient(*args) == grad
+    grad = array_oracle.flatten(grad)
     scale = max(abs(g) for g in exact_grad)
     errors = [oracle.rel_error(value, exact_value)]
     errors += [oracle.rel_error(g, e, scale) for g, e in zip(grad, exact_grad)]

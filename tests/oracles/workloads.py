@@ -12,6 +12,11 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 WORKLOAD_DIR = ROOT / "benchmarks" / "workloads"
 PATHS = sorted(WORKLOAD_DIR.glob("*.expr"))
 NAMES = [p.stem for p in PATHS]
+# The workloads over scalar inputs only (no `x[1000]` shapes on their `# vars:` line): the
+# ones peers and sympy can take one name per input.
+SCALAR_PATHS = [p for p in PATHS
+                if not any(line.startswith("# vars:") and "[" in line
+                           for line in p.read_text(encoding="utf-8").splitlines())]
 
 
 def path(name: str) -> Path:
