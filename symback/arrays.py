@@ -40,6 +40,12 @@ def element_name(name: str, index: tuple[int, ...]) -> str:
     return name + "".join(f"_{i}" for i in index)
 
 
+def element_labels(shapes: dict[str, tuple[int, ...]]) -> dict[str, str]:
+    """Element variable -> the name a reader writes: x_3 -> x[3], W_1_2 -> W[1, 2]."""
+    return {element_name(name, i): f"{name}[{', '.join(map(str, i))}]"
+            for name, shape in shapes.items() for i in element_indices(shape)}
+
+
 def element_names(name: str, shapes: dict[str, tuple[int, ...]]) -> list[str]:
     """The graph variables of an input: its elements for an array, else the name."""
     if name not in shapes:

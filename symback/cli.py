@@ -251,7 +251,7 @@ def _trace(args: argparse.Namespace, parser: argparse.ArgumentParser, **options:
     expression, wrt = prepare(text, args.wrt, **limits)  # type: ignore[arg-type]
     if args.at is not None:
         try:
-            point = resolve_point(expression.inputs, assignments(args.at))
+            point = resolve_point(expression.inputs, assignments(args.at), expression.shapes)
         except ArgumentError as exc:
             parser.error(f"--at: {exc.message}")
     else:

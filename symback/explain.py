@@ -24,7 +24,7 @@ import math
 from typing import Mapping, Sequence
 
 from . import source
-from .arrays import element_names
+from .arrays import element_labels, element_names
 from .errors import ArgumentError, SymbackError
 from .formula import formula as _formula
 from .formula import node_names, rhs as _rhs, value_text as _short
@@ -86,7 +86,8 @@ def explain(expr: str | Expression,
     expression, wrt_names = prepare(expr, wrt, max_chars=max_chars, max_nodes=max_nodes)
     if at is None and isinstance(expression.text, str):
         at = source.point_directive(expression.text, expression.inputs)
-    point = source.resolve_point(expression.inputs, at) if at is not None else None
+    point = source.resolve_point(expression.inputs, at, expression.shapes) \
+        if at is not None else None
     if use_torch:
         from .torch_check import require_torch
         require_torch()
@@ -161,6 +162,11 @@ class _Builder:
         g, out, ex = self.g, self.out, self.ex
         live = [i for i in g.live([out])]
         names = node_names(g, ex.inputs, ex.bindings, out, live, ex.output_names[self.which])
+        shown = element_labels(ex.shapes)               # x_3 is shown as x[3]
+        for name, label in shown.items():
+            node = g.lookup_var(name)
+            if node is not None:
+                names[node] = label
         self.evaluate()
         taken = self.taken_flags(live)
         self.check_forward(live, taken, names)
@@ -170,8 +176,9 @@ class _Builder:
         forward = []
         for name in ex.inputs:
             node = g.lookup_var(name)
-            forward.append(Step(node, name, "input" if name in wrt_set else "parameter", "var",
-                                "", self.value(node)))
+            forward.append(Step(node, shown.get(name, name),
+                                "input" if name in wrt_set else "parameter", "var", "",
+                                self.value(node)))
         for i in live:
             forward.append(Step(i, names[i], "op", g.ops[i], _rhs(g, i, names),
                                 self.value(i), bool(taken[i])))
@@ -188,7 +195,7 @@ class _Builder:
             value: Value = None
             if self.point is not None:
                 value = adj.get(w, 0.0) if w is not None else 0.0
-            grads.append(GradientEntry(name, value, fds.get(name)))
+            grads.append(GradientEntry(shown.get(name, name), value, fds.get(name)))
         return Trace(ex.text, ex.output_names[self.which], tuple(ex.output_names),
                      tuple(ex.inputs), tuple(self.wrt), self.point, self.value(out), forward,
                      edges, backward, grads, graph=g, output_node=out, names=names)
@@ -321,7 +328,8 @@ class _Builder:
             if w is None:
                 continue
             value = adj.get(w, 0.0) if numeric else None
-            rows.append(Adjoint(w, name, tuple(terms.pop(w, ())), value, seed=w == out))
+            rows.append(Adjoint(w, names.get(w, name), tuple(terms.pop(w, ())), value,
+                                seed=w == out))
         return rows, adj
 
     def finite_differences(self, wrt: list[str]) -> dict[str, float]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from .arrays import declared_shapes
+from .arrays import declared_shapes, element_indices, element_name
 from .errors import ArgumentError, ParseError
 from .parse import name_problem, quote
 
@@ -46,9 +46,15 @@ def is_directive(line: str) -> bool:
     return _DIRECTIVE.match(line) is not None
 
 
+# An item of a list: text up to a space or comma, where a bracketed part ("x=[1, 2, 3]") may
+# hold spaces and commas of its own.
+_ITEM = re.compile(r"(?:\[[^\]]*\]?|[^\s,\[])+")
+
+
 def split_list(text: str) -> list[str]:
-    """The items of a list written with spaces and/or commas: "x, y z" -> ["x", "y", "z"]."""
-    return [item for item in _SEPARATORS.split(text) if item]
+    """The items of a list written with spaces and/or commas: "x, y z" -> ["x", "y", "z"];
+    a bracketed value stays one item: "x=[1, 2] y=3" -> ["x=[1, 2]", "y=3"]."""
+    return _ITEM.findall(text)
 
 
 def directive_error(text: str, key: str, message: str) -> ParseError:
@@ -219,13 +225,17 @@ def _split_assignment(item: str) -> tuple[str, str] | None:
 
 
 def resolve_point(inputs: Sequence[str],
-                  at: Mapping[str, object] | Sequence[object] | str) -> dict[str, float]:
+                  at: Mapping[str, object] | Sequence[object] | str,
+                  shapes: Mapping[str, tuple[int, ...]] | None = None) -> dict[str, float]:
     """Check a point against the inputs: every input once, numbers only.
 
     Args:
-        inputs: the input names, in order.
+        inputs: the input names, in order (the elements `x_0, x_1, ...` of an array input).
         at: a mapping name -> number, numbers in input order, or a string of `NAME=VALUE`
-            items ("x=1 y=2", "x=1,y=2").
+            items ("x=1 y=2", "x=1,y=2"). An array input takes all its elements at once, in
+            row-major order: a sequence (or nested sequences, or an ndarray) in a mapping,
+            `x=[1, 2, 3]` in a string.
+        shapes: array input -> shape.
 
     Returns:
         name -> value, in input order.
@@ -242,6 +252,8 @@ def resolve_point(inputs: Sequence[str],
             raise ArgumentError(f"the point has {len(values)} values for {len(inputs)} inputs "
                                 f"({', '.join(inputs) or 'none'})")
         at = dict(zip(inputs, values))
+    if shapes:
+        at = _array_values(at, shapes)
     point: dict[str, float] = {}
     for name, value in at.items():
         if name not in inputs:
@@ -258,6 +270,47 @@ def resolve_point(inputs: Sequence[str],
         raise ArgumentError(f"no value for {', '.join(repr(n) for n in missing)} "
                             f"(give {' '.join(n + '=VALUE' for n in missing)})")
     return {n: point[n] for n in inputs}
+
+
+def _array_values(at: Mapping[str, object],
+                  shapes: Mapping[str, tuple[int, ...]]) -> dict[str, object]:
+    """`at` with each array's value spread over its elements (x=[1, 2] -> x_0=1, x_1=2)."""
+    spread: dict[str, object] = {}
+    for name, value in at.items():
+        if name not in shapes:
+            spread[name] = value
+            continue
+        if isinstance(value, str):
+            value = numbers(value.strip().removeprefix("[").removesuffix("]"),
+                            f"the value of {name!r}")
+        flat = list(value.flat) if hasattr(value, "flat") else _flatten(value, name)
+        indices = element_indices(tuple(shapes[name]))
+        if len(flat) != len(indices):
+            shape = "x".join(str(n) for n in shapes[name])
+            raise ArgumentError(f"{name!r} is an array of shape {shape}: give {len(indices)} "
+                                f"values, not {len(flat)}")
+        spread.update((element_name(name, i), v) for i, v in zip(indices, flat))
+    return spread
+
+
+def _flatten(value: object, name: str) -> list[object]:
+    """The numbers of nested sequences, row-major, without recursion."""
+    if not isinstance(value, (list, tuple)):
+        raise ArgumentError(f"{name!r} is an array: give its values as a list, not {value!r}")
+    flat: list[object] = []
+    stack = [iter(value)]
+    while stack:
+        item = next(stack[-1], _END)
+        if item is _END:
+            stack.pop()
+        elif isinstance(item, (list, tuple)):
+            stack.append(iter(item))
+        else:
+            flat.append(item)
+    return flat
+
+
+_END = object()
 
 
 # --- files -----------------------------------------------------------------------------------

@@ -7,13 +7,16 @@ symback gives the same values and gradients.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import symback
 from oracles import array_oracle
 from oracles import sympy_oracle as oracle
+
+import symback
 
 TOLERANCE = 1e-9
 
@@ -217,6 +220,36 @@ def test_explain_and_cli_accept_array_programs(tmp_path, capsys):
     path = tmp_path / "squares.expr"
     path.write_text(text)
     assert main(["explain", "-f", str(path), "--wrt", "x"]) == 0
-    assert "∂f/∂x_2" in capsys.readouterr().out
+    assert "∂f/∂x[2]" in capsys.readouterr().out          # shown as written
     assert main(["compile", "-f", str(path), "--wrt", "x", "--hessian"]) == 0
     assert "def hvp(x, v_x):" in capsys.readouterr().out
+
+
+# --- explain on array programs: element names as written, array values at a point ---------------
+
+ARRAY_TUTORIAL = "# vars: x[3] t\ns = sum(x[i]**2 for i in range(3)); s * t"
+
+
+@pytest.mark.parametrize("at", ["x=[1, 2, 3] t=2", "x=[1,2,3],t=2",
+                                {"x": [1.0, 2.0, 3.0], "t": 2.0}, {"x": (1, 2, 3), "t": 2}])
+def test_explain_takes_an_array_value_and_shows_elements_as_indexed(at):
+    trace = symback.explain(ARRAY_TUTORIAL, at=at)
+    assert [(g.name, g.value) for g in trace.gradient] == [
+        ("x[0]", 4.0), ("x[1]", 8.0), ("x[2]", 12.0), ("t", 14.0)]
+    assert [s.name for s in trace.forward[:4]] == ["x[0]", "x[1]", "x[2]", "t"]
+    assert all(abs(g.difference) < 1e-6 for g in trace.gradient)
+
+
+def test_explain_array_value_of_the_wrong_size_is_refused():
+    with pytest.raises(symback.ArgumentError, match="shape 3: give 3 values, not 2"):
+        symback.explain(ARRAY_TUTORIAL, at={"x": [1, 2], "t": 1})
+    with pytest.raises(symback.ArgumentError, match="give its values as a list"):
+        symback.explain(ARRAY_TUTORIAL, at={"x": 1.0, "t": 1})
+
+
+def test_cli_explain_at_with_an_array_value():
+    result = subprocess.run([sys.executable, "-m", "symback", "explain", ARRAY_TUTORIAL,
+                             "--at", "x=[1, 2, 3]", "t=2"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "at x[0] = 1, x[1] = 2, x[2] = 3, t = 2:  f = 28" in result.stdout
+    assert "∂f/∂x[2] = ∂f/∂t4 · ∂t4/∂x[2] = 2 · 6 = 12" in result.stdout
