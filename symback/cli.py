@@ -151,7 +151,8 @@ def _run_compile(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
     stats = compiled.stats
     ops = ", ".join(f"{k[:-4]} {v} operation{'' if v == 1 else 's'}"
                     for k, v in stats.items() if k.endswith("_ops"))
-    print(f"symback: wrote {args.output} ({len(compiled.inputs)} inputs; {ops})",
+    n = len(compiled.inputs)
+    print(f"symback: wrote {args.output} ({n} input{'' if n == 1 else 's'}; {ops})",
           file=sys.stderr)
     return 0
 
