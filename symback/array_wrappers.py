@@ -25,7 +25,7 @@ from .arrays import element_indices
 # (a flat tuple in WRT order, regrouped), "value_grad" (value, grad).
 RESULTS = {"forward": "value", "gradient": "grad", "value_and_grad": "value_grad",
            "jacobian": "value", "value_and_jacobian": "value", "hessian": "value",
-           "hvp": "grad"}
+           "hvp": "grad", "jacobian_values": "value", "hessian_values": "value"}
 
 _PY_HELPERS = '''def _elements(value, shape):
     """The elements of an array input, row-major, checked against its declared shape."""

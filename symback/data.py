@@ -43,6 +43,9 @@ def call(holder: Any, args: tuple[Any, ...], options: dict[str, Any]) -> Any:
     names = parameter_names(holder.owner, fn)
     values = bind(name, names, args, options)
     lazy = any(is_dask(v) for v in values)
+    if (how is not None or lazy) and any(getattr(holder.owner, "shapes", {}).values()):
+        raise ArgumentError("reduce= and dask inputs are not supported yet for a module with "
+                            "array inputs (x[n]); call it on numpy arrays and sum the results")
     if lazy:
         from . import dask_support
         values = dask_support.arrays(values, names)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -253,3 +254,15 @@ def test_cli_explain_at_with_an_array_value():
     assert result.returncode == 0, result.stderr
     assert "at x[0] = 1, x[1] = 2, x[2] = 3, t = 2:  f = 28" in result.stdout
     assert "∂f/∂x[2] = ∂f/∂t4 · ∂t4/∂x[2] = 2 · 6 = 12" in result.stdout
+
+
+@pytest.mark.parametrize("backend", ["python", "numpy"])
+def test_array_program_with_sparse_hessian_equals_the_dense_one(backend):
+    pytest.importorskip("scipy")
+    text = ("# vars: x[6]\nsq(u) = u*u\n"
+            "sum(100*sq(x[i+1] - sq(x[i])) + sq(1 - x[i]) for i in range(len(x) - 1))")
+    sparse = symback.compile(text, backend=backend, hessian=True, sparse=True)
+    dense = symback.compile(text, backend=backend, hessian=True)
+    x = [1.2, 1.0, 0.8, 0.5, 0.3, -0.4]
+    assert sparse.hessian_sparse(x).nnz == 6 + 2 * 5            # tridiagonal
+    assert (sparse.hessian_sparse(x).toarray() == numpy.array(dense.hessian(x))).all()

@@ -120,3 +120,12 @@ def test_plain_and_reduced_numpy_calls_never_import_dask():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_reduce_on_a_module_with_array_inputs_is_refused_in_one_line():
+    f = symback.compile("# vars: x[3] t\nsum(x[i]**2 for i in range(3)) * t", backend="numpy")
+    x = numpy.ones((10, 3))
+    with pytest.raises(symback.ArgumentError, match="not supported yet .* array inputs"):
+        f.value_and_grad(x, 2.0, reduce="sum")
+    value, (gx, gt) = f.value_and_grad(x, 2.0)          # without reduce: the module's results
+    assert value.shape == (10,) and gx.shape == (10, 3) and gt.shape == (10,)
