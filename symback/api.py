@@ -101,7 +101,8 @@ class Compiled:
             x_0, x_1, ... (W_1_2 for W[1, 2]).
     """
 
-    _lazy: LazyModule | None = None         # a Compiled pickled before it existed has none
+    _lazy: LazyModule | None = None     # class default: a Compiled unpickled from an older
+                                        # version has no _lazy of its own
 
     def __init__(self, source: str, inputs: tuple[str, ...], wrt: tuple[str, ...],
                  outputs: tuple[str, ...], backend: str, stats: dict[str, int],
