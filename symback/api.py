@@ -31,7 +31,7 @@ from .errors import (ArgumentError, LimitError, MissingFunctionError, SymbackErr
 from .array_wrappers import Group
 from .flat import FlatFunction
 from .graph import DEFAULT_MAX_NODES
-from .loader import load_module
+from .loader import LazyModule, load_module
 from .parse import DEFAULT_MAX_CHARS, Expression
 from .printers import FUNCTIONS as MODULE_FUNCTIONS
 from .progress import stage
@@ -101,6 +101,9 @@ class Compiled:
             x_0, x_1, ... (W_1_2 for W[1, 2]).
     """
 
+    _lazy: LazyModule | None = None     # class default: a Compiled unpickled from an older
+                                        # version has no _lazy of its own
+
     def __init__(self, source: str, inputs: tuple[str, ...], wrt: tuple[str, ...],
                  outputs: tuple[str, ...], backend: str, stats: dict[str, int],
                  expression: Expression | None, name: str,
@@ -121,6 +124,7 @@ class Compiled:
         self.sparsity = {k: _sparse.structure(m) for k, m in (sparsity or {}).items()}
         self.shapes = dict(shapes or {})
         self._module: types.ModuleType | None = None
+        self._lazy: LazyModule | None = None
         self._functions: dict[str, Callable[..., Any]] = {}
 
     @property
@@ -140,10 +144,22 @@ class Compiled:
             self._module = load_module(self.source, self.name)
         return self._module
 
+    def _own(self, name: str) -> Any:
+        """The module's function `name` or None. On the python backend without arrays each
+        function is compiled on first use (`LazyModule`): `value_and_grad` alone never pays
+        for compiling `forward`, `gradient`, `hessian`."""
+        if self._module is None and self.backend == "python" and not any(self.shapes.values()):
+            if self._lazy is None:
+                self._lazy = LazyModule(self.source, self.name)
+            fn = self._lazy.function(name)
+            if fn is not None:
+                return fn
+        return getattr(self.module, name, None)
+
     def _function(self, name: str) -> Callable[..., Any]:
         fn = self._functions.get(name)
         if fn is None:
-            fn = getattr(self.module, name, None)
+            fn = self._own(name)
             if fn is None:
                 raise MissingFunctionError(missing_message(name, self.module.__all__))
             fn = hand_out(self, name, fn, numbers_only=PRINTERS[self.backend].scalars_only
@@ -157,6 +173,7 @@ class Compiled:
         can be sent to multiprocessing and joblib workers."""
         state = dict(self.__dict__)
         state["_module"] = None
+        state["_lazy"] = None
         state["_functions"] = {}
         return state
 
