@@ -190,10 +190,11 @@ def format_latex(trace: Trace, *, limit: int = DEFAULT_LIMIT,
         sections.append(("4. Gradient, checked against central finite differences" if checked
                          else "4. Gradient",
                          _cut(trace.gradient, limit, "inputs", gradient_row)))
-    ins = ", ".join(trace.inputs) or "no inputs"
+    ins = ", ".join(trace.label(n) for n in trace.inputs) or "no inputs"
     header = [f"Backpropagation through {trace.output}({ins})"]
     if numeric:
-        at = ", ".join(f"{k} = {number(v, digits)}" for k, v in trace.point.items())
+        at = ", ".join(f"{trace.label(k)} = {number(v, digits)}"
+                       for k, v in trace.point.items())
         header.append(f"at {at}: {trace.output} = {number(trace.value, digits)}")
     else:
         header.append("no point given: formulas only")

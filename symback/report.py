@@ -211,14 +211,8 @@ def _text_table(headers: list[str], rows: list[list[str]], limit: int, what: str
     return lines
 
 
-def _label(trace: Trace, name: str) -> str:
-    """How an input is shown: its trace name (x[3] for the element x_3 of an array)."""
-    node = trace.graph.lookup_var(name) if trace.graph is not None else None
-    return trace.names.get(node, name) if node is not None else name
-
-
 def _header(trace: Trace, digits: int) -> list[str]:
-    ins = ", ".join(_label(trace, n) for n in trace.inputs) or "no inputs"
+    ins = ", ".join(trace.label(n) for n in trace.inputs) or "no inputs"
     lines = [f"Backpropagation through {trace.output}({ins})"]
     if len(trace.outputs) > 1:
         lines.append(f"(the expression has outputs {', '.join(trace.outputs)}; this is "
@@ -226,7 +220,7 @@ def _header(trace: Trace, digits: int) -> list[str]:
     if trace.point is None:
         lines.append("No point given (--at x=1 y=2 ...): formulas only.")
     else:
-        at = ", ".join(f"{_label(trace, k)} = {number(v, digits)}"
+        at = ", ".join(f"{trace.label(k)} = {number(v, digits)}"
                        for k, v in trace.point.items())
         lines.append(f"at {at}:  {trace.output} = {number(trace.value, digits)}")
     return lines

@@ -162,6 +162,12 @@ class Trace:
     output_node: int = field(default=-1, repr=False)
     names: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
 
+    def label(self, name: str) -> str:
+        """How an input is shown: its name in the trace (x[3] for the element x_3 of an
+        array input)."""
+        node = self.graph.lookup_var(name) if self.graph is not None else None
+        return self.names.get(node, name) if node is not None else name
+
     @property
     def grad(self) -> tuple[Value, ...]:
         """The gradient values, in `wrt` order."""
