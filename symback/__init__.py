@@ -7,8 +7,8 @@ but `math`. See `symback.compile` and `symback.parse`.
 
 from ._version import __version__
 from .api import Compiled, compile, parse, read_expr_file  # noqa: E402
-from .errors import (ArgumentError, LimitError, ParseError, SymbackError,  # noqa: E402
-                     SymbackWarning)
+from .errors import (ArgumentError, LimitError, MissingDependencyError,  # noqa: E402
+                     ParseError, SymbackError, SymbackWarning)
 from .explain import DomainError, explain  # noqa: E402
 from .trace import Trace  # noqa: E402
 from .dot import to_dot  # noqa: E402
@@ -19,6 +19,7 @@ __all__ = [
     "Compiled",
     "DomainError",
     "LimitError",
+    "MissingDependencyError",
     "ParseError",
     "SymbackError",
     "SymbackWarning",

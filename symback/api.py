@@ -148,7 +148,8 @@ class Compiled:
         """The module's function `name` or None. On the python backend without arrays each
         function is compiled on first use (`LazyModule`): `value_and_grad` alone never pays
         for compiling `forward`, `gradient`, `hessian`."""
-        if self._module is None and self.backend == "python" and not any(self.shapes.values()):
+        if self._module is None and PRINTERS[self.backend].standalone_functions \
+                and not any(self.shapes.values()):
             if self._lazy is None:
                 self._lazy = LazyModule(self.source, self.name)
             fn = self._lazy.function(name)
@@ -163,7 +164,8 @@ class Compiled:
             if fn is None:
                 raise MissingFunctionError(missing_message(name, self.module.__all__))
             fn = hand_out(self, name, fn, numbers_only=PRINTERS[self.backend].scalars_only
-                          and not any(self.shapes.values()), data=self.backend == "numpy")
+                          and not any(self.shapes.values()),
+                          data=PRINTERS[self.backend].data_calls)
             self._functions[name] = fn
         return fn
 

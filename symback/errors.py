@@ -123,6 +123,10 @@ class MissingFunctionError(ArgumentError, AttributeError):
     AttributeError too, so `hasattr(f, "hessian")` answers False."""
 
 
+class MissingDependencyError(SymbackError, ImportError):
+    """An optional dependency is not installed; the message says which extra brings it."""
+
+
 class SymbackWarning(_Located, UserWarning):
     """Valid input that is probably not what the user meant: a free name that looks like a
     typo of a bound name or a function, a `wrt` name that does not occur. Its text is the

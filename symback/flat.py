@@ -14,15 +14,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ArgumentError
+from .errors import ArgumentError, MissingDependencyError
+from .render import PRINTERS
 
 
 def _numpy() -> Any:
     try:
         import numpy
     except ImportError:
-        raise ArgumentError("flat() needs numpy: pip install 'symback[numba]' or "
-                            "pip install numpy") from None
+        raise MissingDependencyError("flat() needs numpy: pip install 'symback[scipy]' (numpy "
+                                     "and scipy's solvers)") from None
     return numpy
 
 
@@ -36,6 +37,8 @@ class FlatFunction:
 
     def __init__(self, compiled: Any, fixed: dict[str, Any]) -> None:
         np = self._np = _numpy()
+        # array inputs as nested lists where the backend takes numbers and sequences
+        self._sequences = PRINTERS[compiled.backend].scalars_only
         self.compiled = compiled
         shapes = compiled.shapes
         self.names = tuple(compiled.wrt)
@@ -73,7 +76,7 @@ class FlatFunction:
         backend, a float64 array on numpy and numba."""
         if data.ndim == 0:
             return float(data)
-        return data.tolist() if self.compiled.backend == "python" else data
+        return data.tolist() if self._sequences else data
 
     def _pieces(self, theta: Any, what: str = "θ") -> list[Any]:
         t = self._np.asarray(theta, dtype=self._np.float64)

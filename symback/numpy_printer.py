@@ -38,6 +38,7 @@ class NumpyPrinter(Printer):
         "_ERF_SMALL", "_ERFCX", "_CHUNK", "_large", "_out"}
     lazy = False
     inline = False
+    data_calls = True
     number_type = "numpy.ndarray | float"
     always_imported = frozenset({"numpy"})
     chunked = True

@@ -118,7 +118,11 @@ class Printer:
         lazy: honour guards: compute a `where` branch only when it is taken.
         inline: print single-use temporaries inside their user (optimize.py).
         scalars_only: the public functions take numbers only (an array argument gets a hint
-            to use the numpy backend).
+            to use the numpy backend; an array input is any sequence).
+        standalone_functions: each public function reads only the module's imports and
+            constants, so `Compiled` may compile it on first use, alone.
+        data_calls: the functions run on data: inputs by name, DataFrame columns, `reduce=`
+            and dask arrays (symback.data).
         number_type: the annotation of inputs and results.
         always_imported: modules every module of this backend imports.
         analyses: the analyses of the program it reads (`analyses.annotate`).
@@ -132,6 +136,8 @@ class Printer:
     lazy = True
     inline = False
     scalars_only = False
+    standalone_functions = False
+    data_calls = False
     number_type = "float"
     always_imported: frozenset[str] = frozenset()
     analyses: tuple[str, ...] = ("int_safety",)
@@ -413,6 +419,7 @@ class PythonPrinter(Printer):
     lazy = True
     inline = True
     scalars_only = True
+    standalone_functions = True
     spellings: ClassVar[dict[str, Spelling]] = {
         **OPERATORS,
         **_calls(1, **{op: f"math.{op}" for op in (
@@ -445,6 +452,7 @@ class NumbaPrinter(PythonPrinter):
     always_imported = frozenset({"numba", "numpy"})
     batch = True
     scalars_only = False                     # numba's own errors say what went wrong
+    standalone_functions = False             # kernels and *_batch call each other
     spellings: ClassVar[dict[str, Spelling]] = {
         **PythonPrinter.spellings,
         "cbrt": call("numpy.cbrt", 1),       # numba compiles numpy.cbrt, not math.cbrt

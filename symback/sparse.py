@@ -30,14 +30,10 @@ from typing import Any
 
 from .derivatives import (Plan, check_mode, check_plan, hvp, labelled_gradient,
                           tangent_inputs)
-from .errors import ArgumentError, SymbackError
+from .errors import ArgumentError, MissingDependencyError
 from .forward import jvp
 from .graph import Graph
 from .reverse import gradient
-
-
-class MissingDependencyError(SymbackError, ImportError):
-    """An optional dependency (scipy) is not installed; the message says how to get it."""
 
 
 @dataclass
@@ -312,7 +308,7 @@ def index_text(values: list[int]) -> str:
     return "(" + ", ".join(map(str, values)) + ("," if len(values) == 1 else "") + ")"
 
 
-__all__ = ["MissingDependencyError", "Sparse", "color_columns", "hessian", "index_text", "input_dependencies",
+__all__ = ["Sparse", "color_columns", "hessian", "index_text", "input_dependencies",
            "jacobian", "plan"]
 
 
