@@ -72,19 +72,19 @@ def inner_name(name: str) -> str:
     return f"_{name}_elements"
 
 
-def _call_args(groups: list[Group], backend: str, batch: bool) -> str:
+def _call_args(groups: list[Group], style: str) -> str:
     parts = []
     for g in groups:
         if not g.shape:
             parts.append(g.name)
-        elif backend == "numba" and not batch:
+        elif style == "indexed":
             parts += [f"{g.name}[{', '.join(map(str, i))}]" for i in element_indices(g.shape)]
         else:
             parts.append(f"*_elements({g.name}, {g.shape!r})")
     return ", ".join(parts)
 
 
-def _regroup(var: str, groups: list[Group], backend: str, batch: bool) -> str:
+def _regroup(var: str, groups: list[Group], style: str) -> str:
     """The text of the flat tuple `var` regrouped by the wrt groups."""
     items, start = [], 0
     for g in groups:
@@ -92,9 +92,9 @@ def _regroup(var: str, groups: list[Group], backend: str, batch: bool) -> str:
             items.append(f"{var}[{start}]")
         else:
             part = f"{var}[{start}:{start + g.size}]"
-            if backend == "python":
+            if style == "sequence":
                 items.append(part if len(g.shape) == 1 else f"_shaped({part}, {g.shape!r})")
-            elif backend == "numba" and not batch:
+            elif style == "indexed":
                 arr = f"numpy.array({part})"
                 items.append(arr if len(g.shape) == 1 else f"{arr}.reshape({g.shape!r})")
             else:
@@ -103,10 +103,16 @@ def _regroup(var: str, groups: list[Group], backend: str, batch: bool) -> str:
     return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
-def wrappers(backend: str, names: list[str], inputs: list[Group], wrt: list[Group],
-             kernels: list[str]) -> tuple[str, str]:
+def wrappers(style: str, decorator: str, names: list[str], inputs: list[Group],
+             wrt: list[Group], kernels: list[str]) -> tuple[str, str]:
     """(helpers, wrappers): the source of the helper functions and of the public wrappers
-    of the functions `names` (and of `<name>_batch` for `kernels`, on numba)."""
+    of the functions `names` (and of `<name>_batch` for `kernels`, on numba).
+
+    `style` is the printer's `array_style`: how an array argument reaches the element-wise
+    function and how gradients are regrouped: "sequence" (python: any sequence, tuples
+    back), "indexed" (numba: element reads inside the compiled wrapper, arrays back) or
+    "stacked" (numpy, and every `_batch`: arrays S + shape). `decorator` is printed above
+    each wrapper that is not a `_batch` (numba's njit)."""
     blocks = []
     shapes = ", ".join(f"{g.name} {g.shape}" for g in inputs if g.shape)
     for name in names:
@@ -116,15 +122,16 @@ def wrappers(backend: str, names: list[str], inputs: list[Group], wrt: list[Grou
                 params += [Group(f"v_{g.name}", g.shape, g.size) for g in wrt]
             public = f"{name}_batch" if batch else name
             inner = inner_name(name) + ("_batch" if batch else "")
-            call = f"{inner}({_call_args(params, backend, batch)})"
+            mode = "stacked" if batch else style
+            call = f"{inner}({_call_args(params, mode)})"
             kind = RESULTS[name]
             doc = (f'"""{name}() with array inputs ({shapes}); gradients have their '
                    f'input\'s shape, Jacobian and Hessian columns are the WRT elements."""')
             lines = []
-            if backend == "numba" and not batch:
-                lines.append("@numba.njit(**_JIT)")
+            if decorator and not batch:
+                lines.append(decorator)
             lines += [f"def {public}({', '.join(g.name for g in params)}):", f"    {doc}"]
-            if backend == "numba" and not batch:
+            if mode == "indexed":
                 for g in params:
                     if g.shape:
                         message = f"{g.name} must have shape {g.shape}"
@@ -134,12 +141,12 @@ def wrappers(backend: str, names: list[str], inputs: list[Group], wrt: list[Grou
                 lines.append(f"    return {call}")
             elif kind == "grad":
                 lines += [f"    _grad = {call}",
-                          f"    return {_regroup('_grad', wrt, backend, batch)}"]
+                          f"    return {_regroup('_grad', wrt, mode)}"]
             else:
                 lines += [f"    _value, _grad = {call}",
-                          f"    return _value, {_regroup('_grad', wrt, backend, batch)}"]
+                          f"    return _value, {_regroup('_grad', wrt, mode)}"]
             blocks.append("\n".join(lines))
-    helpers = _PY_HELPERS if backend == "python" else _NP_HELPERS
+    helpers = _PY_HELPERS if style == "sequence" else _NP_HELPERS
     return helpers, "\n\n\n".join(blocks)
 
 

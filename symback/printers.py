@@ -123,6 +123,10 @@ class Printer:
             constants, so `Compiled` may compile it on first use, alone.
         data_calls: the functions run on data: inputs by name, DataFrame columns, `reduce=`
             and dask arrays (symback.data).
+        array_style: how an array input reaches the element-wise program and how its
+            gradient comes back (symback.array_wrappers): "sequence", "indexed" or
+            "stacked".
+        decorator: a line printed above each public wrapper (numba's njit), or "".
         number_type: the annotation of inputs and results.
         always_imported: modules every module of this backend imports.
         analyses: the analyses of the program it reads (`analyses.annotate`).
@@ -138,6 +142,8 @@ class Printer:
     scalars_only = False
     standalone_functions = False
     data_calls = False
+    array_style = "stacked"
+    decorator = ""
     number_type = "float"
     always_imported: frozenset[str] = frozenset()
     analyses: tuple[str, ...] = ("int_safety",)
@@ -420,6 +426,7 @@ class PythonPrinter(Printer):
     inline = True
     scalars_only = True
     standalone_functions = True
+    array_style = "sequence"
     spellings: ClassVar[dict[str, Spelling]] = {
         **OPERATORS,
         **_calls(1, **{op: f"math.{op}" for op in (
@@ -453,6 +460,8 @@ class NumbaPrinter(PythonPrinter):
     batch = True
     scalars_only = False                     # numba's own errors say what went wrong
     standalone_functions = False             # kernels and *_batch call each other
+    array_style = "indexed"                  # one array to unbox, not 1,000 floats
+    decorator = "@numba.njit(**_JIT)"
     spellings: ClassVar[dict[str, Spelling]] = {
         **PythonPrinter.spellings,
         "cbrt": call("numpy.cbrt", 1),       # numba compiles numpy.cbrt, not math.cbrt

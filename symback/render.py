@@ -241,8 +241,8 @@ def render(program: Program, printer: Printer, *, outputs: list[str], wrt: list[
         names = [f["name"] for f in functions]
         batched = names if kernels else []
         exported = sorted(list(extra) + names + [f"{n}_batch" for n in batched])
-        array_helpers, array_wrappers = wrappers(printer.name, names, arrays[0], arrays[1],
-                                                 batched)
+        array_helpers, array_wrappers = wrappers(printer.array_style, printer.decorator, names,
+                                                 arrays[0], arrays[1], batched)
     source = template.render(
         helpers=helpers,
         version=__version__,
