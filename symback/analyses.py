@@ -49,7 +49,9 @@ def int_safety(fn: Function) -> tuple[frozenset[str], tuple[str, ...]]:
     feeders: set[str] = set()
     largest = 1
     for stmt in fn.statements:
-        op = OPS[stmt.op]
+        op = OPS.get(stmt.op)
+        if op is None:                        # a loop or scatter: floats (symback.loops)
+            continue
         real = [x for k, x in enumerate(stmt.operands)
                 if op.operand_kind(k) == "real" and k not in op.int_operands]
         if not op.keeps_int or not all(isinstance(x, str) and x in growth for x in real):

@@ -312,7 +312,7 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
             mode: str = "auto", max_chars: int | None = DEFAULT_MAX_CHARS,
             max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False,
             sparse: bool = False, shapes: dict[str, Any] | None = None,
-            cache: bool | None = None) -> Compiled:
+            loops: str = "auto", cache: bool | None = None) -> Compiled:
     """Compile an expression to a module computing its value and exact gradient.
 
     Args:
@@ -346,6 +346,12 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
             line: `# vars: x[1000] W[4,3] t`). The text indexes them (`x[i]`, `W[i, j]`)
             and reduces them (`sum(x)`, `sum(E for i in range(len(x)))`); `wrt` may name
             them.
+        loops: "auto" (default) keeps a `sum(...)` comprehension of 256 or more iterations
+            as a loop in the generated code (`for` loops; slices on numpy), so code size and
+            compile time do not grow with n; "roll" keeps every `sum` comprehension a loop;
+            "unroll" writes every term out. A program with rolled loops has `forward`,
+            `gradient` and `value_and_grad`; "auto" unrolls when `hessian`, `sparse` or
+            several outputs are asked for.
         cache: look the result up in, and store it into, the compile cache (see
             `symback.cache`): True or False; None (default) uses it unless the environment
             sets SYMBACK_CACHE=0. A hit does not parse: it returns in milliseconds.
@@ -367,7 +373,7 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
         raise ArgumentError(f"cache must be True, False or None, not {cache!r}")
     options = {"wrt": wrt, "name": name, "backend": backend, "hessian": hessian, "mode": mode,
                "max_chars": max_chars, "max_nodes": max_nodes, "strict": strict,
-               "sparse": sparse, "shapes": shapes}
+               "sparse": sparse, "shapes": shapes, "loops": loops}
     key = _cache.key(expr, options) if _cache.enabled(cache) else None
     if key is None:
         return _compile(expr, **options)
@@ -416,7 +422,8 @@ def _compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
              name: str | None = None, *, backend: str = "python", hessian: bool = False,
              mode: str = "auto", max_chars: int | None = DEFAULT_MAX_CHARS,
              max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False,
-             sparse: bool = False, shapes: dict[str, Any] | None = None) -> Compiled:
+             sparse: bool = False, shapes: dict[str, Any] | None = None,
+             loops: str = "auto") -> Compiled:
     """`compile` without the cache."""
     check_options(backend=backend, hessian=hessian, strict=strict, max_chars=max_chars,
                   max_nodes=max_nodes, sparse=sparse)
@@ -440,11 +447,17 @@ def _compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     if strict and wrt_list is not None:     # parameters may come from the `# vars:` line
         declared = wrt_list + [n for n in _declared(expr) or [] if n not in wrt_list]
     stage("parsing")
+    all_shapes = _all_shapes(expr, shapes) if converted is None else {}
     expression = converted if converted is not None else \
         _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes, strict=strict,
-                     shapes=_all_shapes(expr, shapes))
+                     shapes=all_shapes, loops=loops)
+    if expression.rolled and (hessian or sparse or len(expression.outputs) > 1):
+        if loops != "auto":
+            raise ArgumentError(_ROLLED_ONLY)
+        expression = _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes,
+                                  strict=strict, shapes=all_shapes, loops="unroll")
     _warn_unused(wrt_list or [], expression)
-    if wrt_list is not None and expression.shapes:     # an array stands for its elements
+    if wrt_list is not None and expression.shapes and not expression.rolled:
         wrt_list = [e for n in wrt_list for e in element_names(n, expression.shapes)]
     if n_listed is not None and len(expression.outputs) != n_listed:
         raise ArgumentError(f"a list of {n_listed} expressions gave {len(expression.outputs)} "
@@ -480,7 +493,8 @@ def _compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     wrt_groups = groups(tuple(wrt_names), expression.shapes)
     arrays = None
     elements_wrt = list(wrt_names)      # the columns of Jacobians and Hessians
-    if expression.shapes:               # one parameter per array (symback.array_wrappers)
+    if expression.shapes and not expression.rolled:   # one parameter per array
+        # (symback.array_wrappers); rolled loops read the arrays themselves
         arrays = ([Group(n, shape, len(e)) for n, shape, e in in_groups],
                   [Group(n, shape, len(e)) for n, shape, e in wrt_groups])
         inputs = [g[0] for g in in_groups]
@@ -490,17 +504,23 @@ def _compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     for kind, matrix in matrices.items():
         extra[f"{kind.upper()}_ROWS"] = _sparse.index_text(matrix.rows)
         extra[f"{kind.upper()}_COLS"] = _sparse.index_text(matrix.cols)
-    if arrays:
+    if expression.shapes:
         extra["SHAPES"] = repr({n: shape for n, shape, _ in in_groups})
     title = _title(out_names, inputs, module_name)
     stage("rendering")
     source = render(program, printer, outputs=list(out_names), wrt=elements_wrt,
-                    text=expression.text, title=title, extra=extra, arrays=arrays)
+                    text=expression.text, title=title, extra=extra, arrays=arrays,
+                    rolled=expression.rolled)
     stats = {f"{fname}_ops": program.op_count(fname) for fname in roots}
     stats["graph_nodes"] = len(g)
     return Compiled(source, tuple(inputs), tuple(wrt_names), out_names, backend, stats,
                     expression, module_name, built.modes, sparsity=matrices,
                     shapes={n: shape for n, shape, _ in in_groups})
+
+
+_ROLLED_ONLY = ("a program with rolled loops has forward, gradient and value_and_grad only: "
+                "hessian=True, sparse=True and several outputs need loops='unroll' (or "
+                "loops='auto', which unrolls for them)")
 
 
 def check_options(**options: Any) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Iterator
 
+from . import indices
 from .errors import ArgumentError, LimitError, ParseError
 
 _Tok = Any       # symback.parse._Tok (kind, text, pos); not imported: parse imports this module
@@ -137,10 +138,16 @@ def int_value(toks: list[_Tok], env: dict[str, int], length: Callable[[_Tok, int
     def apply(op: _Tok) -> None:
         if id(op) in unary:
             a = values.pop()
+            if not isinstance(a, int):               # a loop variable of a rolled loop
+                values.append(indices.negate(op.text, a))
+                return
             values.append(int(not a) if op.text == "not" else -a if op.text == "-" else a)
             return
         b, a = values.pop(), values.pop()
         t = op.text
+        if not isinstance(a, int) or not isinstance(b, int):
+            values.append(indices.combine(t, a, b))
+            return
         if t in ("//", "%") and b == 0:
             raise error("integer division by zero", op)
         if t == "**" and (b < 0 or (abs(a) > 1 and b > 64)):
@@ -253,8 +260,13 @@ class Expander:
 
     def __init__(self, toks: Iterator[_Tok], make: Callable[[str, str, int], _Tok],
                  length: Callable[[_Tok, int], int], error: Callable[..., ParseError],
-                 reserved: Callable[[str], bool], max_nodes: int | None) -> None:
+                 reserved: Callable[[str], bool], max_nodes: int | None,
+                 roll: Callable[[_Tok, list[tuple]], Any] | None = None,
+                 env: dict[str, Any] | None = None) -> None:
         self.src = toks
+        self.roll = roll                 # roll(opener, clauses): a rolled loop's clauses, or
+                                         # None to unroll (symback.loops)
+        self.env = env or {}             # loop variables of an enclosing rolled loop
         self.make = make                 # make(kind, text, pos) -> a token
         self.length = length
         self.error = error
@@ -324,16 +336,22 @@ class Expander:
         body, clauses = buf[start:top_for], buf[top_for:-1]
         if not body:
             raise self.error("expected an expression before 'for'", buf[top_for])
-        out = self.unroll(opener, body, clauses)
-        self.pending.extend(reversed(out))
-
-    def unroll(self, opener: _Tok, body: list[_Tok], clauses: list[_Tok]) -> list[_Tok]:
         loops = self.clauses(clauses)
         names = {c[1].text for c in loops if c[0] == "for"}
         for k, t in enumerate(body):
             if t.text == "for" and k + 1 < len(body) and body[k + 1].text in names:
                 raise self.error(f"loop variable {body[k + 1].text!r} is already used by an "
                                  "enclosing loop", body[k + 1])
+        rolled = self.roll(opener, loops) if self.roll is not None else None
+        if rolled is not None:                  # one token: the parser builds a loop node
+            tok = self.make("loop", opener.text, opener.pos)
+            tok.payload = ([t for t in body if t.kind != "nl"], rolled)
+            self.pending.append(tok)
+            return
+        out = self.unroll(opener, body, loops)
+        self.pending.extend(reversed(out))
+
+    def unroll(self, opener: _Tok, body: list[_Tok], loops: list[tuple]) -> list[_Tok]:
         envs = self.iterations(loops, len(body) + 3)
         kind = "[" if opener.text == "[" else opener.text
         make, pos = self.make, opener.pos
@@ -366,6 +384,15 @@ class Expander:
             out.append(make("op", ")", pos))
         out.append(make("op", "]" if kind == "[" else ")", pos))
         return out
+
+    def known(self, value: Any, tok: _Tok) -> int:
+        """`value` if it is a number; an error if it depends on a rolled loop's variable."""
+        if isinstance(value, int):
+            return value
+        names = ", ".join(repr(v) for v in sorted(indices.variables(value)))
+        raise self.error(f"this comprehension is inside a rolled loop and depends on its "
+                         f"variable {names}: write the loops as one comprehension, "
+                         "sum(E for i in range(n) for j in range(i + 1, n))", tok)
 
     def clauses(self, toks: list[_Tok]) -> list[tuple]:
         """`for i in range(...)` and `if cond` clauses -> [("for", name_tok, args), ("if",
@@ -423,11 +450,12 @@ class Expander:
                 continue
             kind, tok, spec = loops[k]
             if kind == "if":
-                if int_value(spec, env, self.length, self.error, "a condition"):
+                if self.known(int_value(spec, {**self.env, **env}, self.length, self.error,
+                                        "a condition"), tok):
                     work.append((k + 1, env))
                 continue
-            bounds = [int_value(a, env, self.length, self.error, "a range bound")
-                      for a in spec]
+            bounds = [self.known(int_value(a, {**self.env, **env}, self.length, self.error,
+                                           "a range bound"), tok) for a in spec]
             if len(bounds) == 3 and bounds[2] == 0:
                 raise self.error("range() step must not be zero", tok)
             r = range(*bounds)

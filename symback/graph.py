@@ -39,6 +39,7 @@ class Graph:
         self.args: list[tuple[int, ...]] = []
         self.values: list[Any] = []
         self.names: dict[int, str] = {}
+        self.arrays: dict[str, tuple[int, ...]] = {}   # whole-array vars -> shape (loops)
         self.max_nodes = max_nodes
         self._intern: dict[tuple[Any, ...], int] = {}
         self._vars: dict[str, int] = {}
@@ -86,6 +87,12 @@ class Graph:
             if simpler is not None:
                 return simpler
         return self._add((op, args), op, args, None)
+
+    def structure(self, op: str, spec: Any, args: tuple[int, ...]) -> int:
+        """A node that is not an op of the rule table: a rolled loop ("loop", its `Loop`)
+        or the adjoint of an array input ("scatter", its `Scatter`); see symback.loops.
+        Never interned: each is built once, by the parser or the reverse pass."""
+        return self._add(("structure", len(self.ops)), op, tuple(args), spec)
 
     def node(self, op: str, *args: Any) -> "Node":
         """Like `apply`, on `Node` handles or numbers; returns a `Node`. Used by the rules."""

@@ -66,11 +66,13 @@ def inline_plan(g: Graph, nodes: list[int], guards: list, pinned: set[int],
         (twice if i in seen else seen).add(i)
     for k, i in enumerate(nodes):
         if i in temps and uses.get(i) == 1 and i not in pinned and i not in twice \
-                and OPS[ops[i]].kind == "real":
+                and ops[i] in OPS and OPS[ops[i]].kind == "real":
             candidates[i] = k
     inlined: set[int] = set()
     size: list[tuple[int, int]] = [(1, 1)] * len(nodes)     # (ops, depth) per line
     for m, user in enumerate(nodes):
+        if ops[user] not in OPS:              # a loop: its operands stay lines of their own
+            continue
         operands = [values[a] if ops[a] == "const" else a for a in args[user]]
         slots = spelling(ops[user], operands).slots
         n_ops, depth = 1, 1

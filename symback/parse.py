@@ -24,7 +24,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Iterator
 
 from .arrays import (
     REDUCERS,
@@ -34,9 +34,12 @@ from .arrays import (
     int_value,
     split_commas,
 )
-from .errors import LimitError, ParseError, SymbackWarning, warn
+from .errors import ArgumentError, LimitError, ParseError, SymbackWarning, warn
 from .functions import DEF_HEAD, Function, defined_later, expand, param_name
 from .graph import DEFAULT_MAX_NODES, Graph
+from . import indices
+from .indices import text as index_text
+from .loops import AUTO_ROLL, LOOP_MODES, Clause, Loop, count_at_least, index_in_range
 from .ops import BINARY, CONSTANTS, FUNCTIONS, OPS, VARIADIC
 from .typos import near_misses
 
@@ -117,6 +120,7 @@ class Expression:
     positions: list[int] = field(default_factory=list)
     uses: dict[str, int] = field(default_factory=dict)    # free name -> first use offset
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # array inputs
+    rolled: bool = False          # some comprehension is a loop node (symback.loops)
 
     def error(self, message: str, offset: int = 0, cls: type = ParseError) -> ParseError:
         """An error located at `offset` in the text (e.g. at an output: `positions[k]`)."""
@@ -125,9 +129,10 @@ class Expression:
 
 @dataclass
 class _Tok:
-    kind: str      # "number", "name", "op", "nl", "end"
+    kind: str      # "number", "name", "op", "nl", "end", "loop" (a rolled comprehension)
     text: str
     pos: int       # offset in the source text
+    payload: Any = None   # a "loop" token's (body tokens, clauses)
 
 
 @dataclass
@@ -228,11 +233,18 @@ def name_problem(name: str, hints: bool = True) -> str | None:
 
 class _Parser:
     def __init__(self, text: str, inputs: list[str] | None, max_nodes: int | None,
-                 strict: bool = False, shapes: dict[str, tuple[int, ...]] | None = None
-                 ) -> None:
+                 strict: bool = False, shapes: dict[str, tuple[int, ...]] | None = None,
+                 loops: str = "auto", whole: bool = False) -> None:
         self.src = _Source(text)
         self.strict = strict                       # every free name must be declared
         self.graph = Graph(max_nodes)
+        self.top = self.graph                      # the program's graph (not a body's)
+        self.loops = loops                         # "auto", "roll", "unroll"
+        self.whole = whole                         # array inputs are whole-array vars
+        self.loop: _LoopScope | None = None        # while a rolled loop's body is parsed
+        self.rolled_any = False
+        self.reads: dict[tuple[str, int], int] = {}   # outside loops: (array, flat) -> node
+        self.read_body = Graph(None)               # the bodies of those reads
         self.bound: dict[str, _Val] = {}           # named intermediates
         self.used_inputs: dict[str, int] = {}      # input name -> first use offset
         self.declared = list(inputs or [])
@@ -246,13 +258,13 @@ class _Parser:
                 self.array_input(name)
             else:
                 self.graph.var(name)               # declared inputs come first, in order
-        self.toks = iter(Expander(_tokens(self.src), _Tok, self.length, self.error,
-                                  self.reserved, max_nodes))
-        self.tok = next(self.toks)
-        self.ahead: _Tok | None = None
         self.functions: dict[str, Function] = {}   # functions defined in the text
         self.scope: _Scope | None = None           # while parsing a definition's body
         self.last_definition: Function | None = None
+        self.toks = iter(Expander(_tokens(self.src), _Tok, self.length, self.error,
+                                  self.reserved, max_nodes, self.roll))
+        self.tok = next(self.toks)
+        self.ahead: _Tok | None = None
 
     # --- token stream ----------------------------------------------------------------------
 
@@ -296,7 +308,7 @@ class _Parser:
                           self.graph.variables(), self.src.text,
                           {k: v.node for k, v in self.bound.items()},
                           [v.pos for v in values], dict(self.used_inputs),
-                          {n: v.shape for n, v in self.arrays.items()})
+                          {n: v.shape for n, v in self.arrays.items()}, self.rolled_any)
 
     def statement(self) -> tuple[list[_Val], list[str]] | None:
         """One statement; returns its values and their labels (for the last statement), or
@@ -319,8 +331,8 @@ class _Parser:
         if target is not None:
             val = values[0]
             if val.kind == "array":
-                self.bound[target.text] = _Val(-1, "array", target.pos, None, val.elems,
-                                               val.shape)
+                self.bound[target.text] = _Val(-1, "array", target.pos, None,
+                                               self.elems(val), val.shape)
                 return self.elements_of([val], target.text)
             if val.kind != "real":
                 raise self.error("a comparison can only be the condition of where()", start)
@@ -349,7 +361,7 @@ class _Parser:
                 labels.append(self.label(v, f"f{len(labels)}"))
                 continue
             base = name or v.name
-            for idx, node in zip(element_indices(v.shape), v.elems or []):
+            for idx, node in zip(element_indices(v.shape), self.elems(v)):
                 flat.append(_Val(node, "real", v.pos))
                 labels.append(element_name(base, idx) if base else f"f{len(labels)}")
         if not flat:
@@ -477,6 +489,10 @@ class _Parser:
         graph, bound = self.graph, self.bound
         if self.scope is not None:                  # into a body: names stay placeholders
             leaf = graph.var
+        elif self.loop is not None:                 # into a rolled loop: outer values
+            def leaf(name: str) -> int:             # are captured
+                return self.capture(bound[name].node if name in bound
+                                    else self.top.var(name))
         else:
             def leaf(name: str) -> int:
                 return bound[name].node if name in bound else graph.var(name)
@@ -525,6 +541,9 @@ class _Parser:
             if expect_operand:
                 if tok.kind == "number":
                     values.append(_Val(self.number(tok), "real", tok.pos))
+                    expect_operand = False
+                elif tok.kind == "loop":
+                    values.append(self.rolled(tok))
                     expect_operand = False
                 elif tok.kind == "name":
                     self.check_name(tok)
@@ -757,8 +776,12 @@ class _Parser:
             local = self.scope.lookup(name, self.graph, self.bound)
             if local is not None:
                 return _Val(local, "real", tok.pos, name)
+        if self.loop is not None and name in self.loop.env:
+            return _Val(self.graph.var(name), "real", tok.pos, name)
         if name in self.bound:
             val = self.bound[name]
+            if self.loop is not None and val.kind == "real":
+                return _Val(self.capture(val.node), "real", tok.pos, name)
             return _Val(val.node, val.kind, tok.pos, name, val.elems, val.shape)
         if name in CONSTANTS:
             return _Val(self.const(CONSTANTS[name], tok), "real", tok.pos)
@@ -777,7 +800,8 @@ class _Parser:
         try:
             if self.scope is not None:             # a free name in a body is an input, in
                 self.scope.outer.var(name)         # order of first appearance in the text
-            node = self.graph.var(name)
+            node = self.graph.var(name) if self.loop is None else \
+                self.capture(self.top.var(name))
         except LimitError as exc:
             raise self.error(exc.message, tok, cls=LimitError) from None
         return _Val(node, "real", tok.pos, name)
@@ -787,6 +811,10 @@ class _Parser:
     def array_input(self, name: str) -> _Val:
         """The array input `name`, its element variables created (row-major) on first use."""
         arr = self.arrays.get(name)
+        if arr is None and self.whole:             # one var for the whole array
+            arr = self.arrays[name] = _Val(self.top.var(name), "array", 0, name, None,
+                                           self.shapes[name])
+            self.top.arrays[name] = self.shapes[name]
         if arr is None:
             shape = self.shapes[name]
             try:
@@ -796,6 +824,16 @@ class _Parser:
                                  cls=LimitError) from None
             arr = self.arrays[name] = _Val(-1, "array", 0, name, nodes, shape)
         return arr
+
+    def elems(self, val: _Val) -> list[int]:
+        """The element nodes of an array value; for a whole-array input, its element reads
+        (built on first use)."""
+        if val.elems is None and val.name in self.shapes and self.whole:
+            arr = self.array_input(val.name)
+            if arr.elems is None:
+                arr.elems = [self.read(val.name, i) for i in element_indices(arr.shape)]
+            return arr.elems
+        return val.elems or []
 
     def array_of(self, tok: _Tok) -> _Val:
         """The array named by `tok` (a bound array or an array input)."""
@@ -810,6 +848,120 @@ class _Parser:
             return self.array_input(name)
         raise self.error(f"{quote(name)} is not declared as an array (declare its shape: "
                          f"'# vars: {name}[n]', or shapes={{{name!r}: (n,)}})", tok)
+
+    # --- rolled loops (symback.loops) -------------------------------------------------------
+
+    def roll(self, opener: _Tok, raw: list[tuple]) -> tuple[Clause, ...] | None:
+        """Asked by the Expander for each comprehension: its clauses if it stays a loop
+        (a `sum` of enough iterations, or every `sum` with loops="roll"), else None."""
+        if (self.loops == "unroll" or opener.text != "sum" or self.scope is not None
+                or self.loop is not None or (self.shapes and not self.whole)):
+            return None
+        env: dict[str, Any] = {}
+        clauses = []
+        for kind, tok, spec in raw:
+            if kind == "if":
+                cond = int_value(spec, env, self.length, self.error, "a condition")
+                clauses.append(Clause("if", cond=cond))
+                continue
+            bounds = [int_value(a, env, self.length, self.error, "a range bound") for a in spec]
+            bounds = ([0] if len(bounds) == 1 else []) + bounds + ([1] if len(bounds) < 3 else [])
+            if not isinstance(bounds[2], int):
+                raise self.error("the step of a rolled loop's range() must be a constant", tok)
+            if bounds[2] == 0:
+                raise self.error("range() step must not be zero", tok)
+            clauses.append(Clause("for", tok.text, tuple(bounds)))
+            env[tok.text] = indices.var(tok.text)
+        found = tuple(clauses)
+        if self.loops == "auto" and not count_at_least(found, AUTO_ROLL):
+            return None
+        return found
+
+    def rolled(self, tok: _Tok) -> _Val:
+        """A rolled comprehension (a "loop" token): its body parsed into a graph of its own,
+        then one loop node in the program's graph."""
+        body_toks, clauses = tok.payload
+        env = {c.var: indices.var(c.var) for c in clauses if c.kind == "for"}
+        last = body_toks[-1]
+        end = _Tok("end", "", last.pos + len(last.text))
+        saved = self.graph, self.toks, self.tok, self.ahead
+        scope = self.loop = _LoopScope(env, clauses, Graph(self.top.max_nodes))
+        self.graph = scope.body
+        self.toks = iter(Expander(iter(body_toks + [end]), _Tok, self.length, self.error,
+                                  self.reserved, self.top.max_nodes, None, env))
+        self.tok, self.ahead = next(self.toks), None
+        try:
+            start = self.tok
+            val = self.expression(allow_tuple=False)[0]
+            if self.tok.kind != "end":
+                raise self.error(f"unexpected {self.show(self.tok)}", self.tok)
+            self.require_real(val, start)
+        finally:
+            self.graph, self.toks, self.tok, self.ahead = saved
+            self.loop = None
+        arrays = tuple(dict.fromkeys(a for a, _ in scope.reads.values()))
+        spec = Loop("sum", clauses, scope.body, val.node, scope.reads, arrays,
+                    tuple(scope.captures.values()), tok.pos)
+        return _Val(self.loop_node(spec, list(scope.captures)), "real", tok.pos)
+
+    def loop_node(self, spec: Loop, captured: list[int]) -> int:
+        args = tuple(self.arrays[a].node for a in spec.arrays) + tuple(captured)
+        try:
+            node = self.top.structure("loop", spec, args)
+        except LimitError as exc:
+            raise self.error(exc.message, spec.pos, cls=LimitError) from None
+        self.rolled_any = self.rolled_any or bool(spec.clauses)
+        return node
+
+    def capture(self, outer: int) -> int:
+        """The body var of an outer node read inside a rolled loop."""
+        assert self.loop is not None
+        found = self.loop.captures.get(outer)
+        if found is None:
+            if self.top.ops[outer] == "const":
+                return self.graph.const(self.top.values[outer])
+            found = self.loop.captures[outer] = self.graph.var(f"@{outer}")
+        return found
+
+    def read(self, name: str, index: tuple[int, ...]) -> int:
+        """`x[3]` of a whole-array input outside any loop: a loop without clauses."""
+        flat = 0
+        for i, n in zip(index, self.shapes[name]):
+            flat = flat * n + i
+        node = self.reads.get((name, flat))
+        if node is None:
+            var = self.read_body.var(f"{name}[{', '.join(map(str, index))}]")
+            spec = Loop("sum", (), self.read_body, var, {var: (name, index)}, (name,), ())
+            node = self.reads[(name, flat)] = self.loop_node(spec, [])
+        return node
+
+    def whole_sum(self, tok: _Tok, args: list[_Val]) -> _Val | None:
+        """sum(x) and dot(a, b) of whole-array inputs as a rolled loop, when loops roll and
+        the arrays are large enough; else None (they are unrolled)."""
+        name = tok.text
+        if (name not in ("sum", "dot") or not self.whole or self.loops == "unroll"
+                or not args or not all(a.kind == "array" and a.node >= 0 for a in args)
+                or len({a.shape for a in args}) != 1 or len(args) != (2 if name == "dot" else 1)):
+            return None
+        shape = args[0].shape
+        size = 1
+        for n in shape:
+            size *= n
+        if self.loops == "auto" and size < AUTO_ROLL:
+            return None
+        names = [v for v in ("i", "j", "k", "l", "m", "n") if not self.reserved(v)]
+        names += [f"i{k}_" for k in range(len(shape))]
+        loop_vars = names[:len(shape)]
+        clauses = tuple(Clause("for", v, (0, n, 1)) for v, n in zip(loop_vars, shape))
+        body = Graph(None)
+        index = tuple(indices.var(v) for v in loop_vars)
+        key = ", ".join(loop_vars)
+        reads = {body.var(f"{a.name}[{key}]"): (a.name, index) for a in args}
+        nodes = list(reads)
+        result = nodes[0] if len(nodes) == 1 else body.apply("mul", nodes[0], nodes[-1])
+        arrays = tuple(dict.fromkeys(a.name for a in args))
+        spec = Loop("sum", clauses, body, result, reads, arrays, (), tok.pos)  # type: ignore
+        return _Val(self.loop_node(spec, []), "real", tok.pos)
 
     def length(self, tok: _Tok, axis: int) -> int:
         """len(name) / len(name, axis), for integer expressions."""
@@ -861,20 +1013,39 @@ class _Parser:
                              f"{'s' if len(arr.shape) != 1 else ''}, so it takes "
                              f"{len(arr.shape)} ind{'ices' if len(arr.shape) != 1 else 'ex'}, "
                              f"not {len(parts)}", tok)
-        flat = 0
+        flat: Any = 0
+        index: list[Any] = []
+        env = self.loop.env if self.loop is not None else {}
         for axis, part in enumerate(parts):
             if not part:
                 raise self.error("expected an index", tok)
-            i = int_value(part, {}, self.length, self.error, "an index")
+            i = int_value(part, env, self.length, self.error, "an index")
             n = arr.shape[axis]
-            if not 0 <= i < n:
+            bad = i if isinstance(i, int) and not 0 <= i < n else None
+            if not isinstance(i, int) and self.loop is not None:
+                bad = index_in_range(self.loop.clauses, i, n)
+            if bad is not None:
                 width = part[-1].pos + len(part[-1].text) - part[0].pos
-                raise self.error(f"index {i} is out of range for {quote(tok.text)} "
+                what = f"index {i}" if isinstance(i, int) else \
+                    f"index {index_text(i)} reaches {bad}, which"
+                raise self.error(f"{what} is out of range for {quote(tok.text)} "
                                  f"(axis {axis} has size {n}: 0 to {n - 1})", part[0].pos,
                                  width)
-            flat = flat * n + i
-        assert arr.elems is not None
-        return _Val(arr.elems[flat], "real", tok.pos)
+            index.append(i)
+            flat = flat * n + i if isinstance(i, int) and isinstance(flat, int) else None
+        whole = self.whole and arr.node >= 0         # an array input, not a list
+        if self.loop is not None and whole:         # an element read in a rolled body
+            return _Val(self.loop.read(tok.text, tuple(index)), "real", tok.pos)
+        if flat is None:
+            raise self.error(f"{quote(tok.text)} is a list, not an array input: a rolled loop "
+                             "indexes array inputs only (compile with loops='unroll', or "
+                             "write the list's expression inside the loop)", tok)
+        if whole:
+            return _Val(self.read(tok.text, tuple(index)), "real", tok.pos)
+        node = self.elems(arr)[flat]
+        if self.loop is not None:
+            node = self.capture(node)
+        return _Val(node, "real", tok.pos)
 
     def length_value(self, tok: _Tok) -> _Val:
         """`len(x)` in a real expression: its value as a constant."""
@@ -891,7 +1062,7 @@ class _Parser:
         elems: list[int] = []
         for item in items:
             if item.kind == "array" and item.shape == inner and inner:
-                elems += item.elems or []
+                elems += self.elems(item)
             elif item.kind == "real" and not inner:
                 elems.append(item.node)
             else:
@@ -904,6 +1075,12 @@ class _Parser:
     def array_call(self, tok: _Tok, args: list[_Val]) -> _Val:
         """sum(x), prod(x), min(x), max(x) and dot(a, b) on whole arrays."""
         name = tok.text
+        if self.loop is not None:
+            raise self.error(f"{name}() of a whole array inside a rolled loop: bind it to a "
+                             f"name before the loop (s = {name}(...))", tok)
+        rolled = self.whole_sum(tok, args)
+        if rolled is not None:
+            return rolled
         if name == "dot":
             if len(args) != 2 or any(a.kind != "array" for a in args):
                 raise self.error("dot() takes two arrays of one shape", tok)
@@ -911,12 +1088,12 @@ class _Parser:
             if a.shape != b.shape:
                 raise self.error(f"dot(): the shapes {a.shape} and {b.shape} differ", tok)
             terms = [self.build(tok, "mul", [_Val(p, "real", tok.pos), _Val(q, "real", tok.pos)],
-                                tok.pos) for p, q in zip(a.elems or [], b.elems or [])]
+                                tok.pos) for p, q in zip(self.elems(a), self.elems(b))]
         else:
             if len(args) != 1 or args[0].kind != "array":
                 raise self.error(f"{name}() takes one array or a generator: {name}(x) or "
                                  f"{name}(E for i in range(n))", tok)
-            terms = [_Val(p, "real", tok.pos) for p in args[0].elems or []]
+            terms = [_Val(p, "real", tok.pos) for p in self.elems(args[0])]
         op = _ARRAY_CALLS.get(name) or FUNCTIONS[name]
         if not terms:
             if name in ("min", "max"):
@@ -968,6 +1145,23 @@ class _Parser:
 
 
 @dataclass
+class _LoopScope:
+    """While a rolled loop's body is parsed: its loop variables (as `indices` trees), its
+    clauses, its body graph, and what it captures and reads."""
+
+    env: dict[str, Any]
+    clauses: tuple[Clause, ...]
+    body: Graph
+    captures: dict[int, int] = field(default_factory=dict)   # outer node -> body var
+    reads: dict[int, tuple[str, tuple]] = field(default_factory=dict)  # body var -> read
+
+    def read(self, name: str, index: tuple) -> int:
+        var = self.body.var(f"{name}[{', '.join(index_text(i) for i in index)}]")
+        self.reads[var] = (name, index)
+        return var
+
+
+@dataclass
 class _Scope:
     """While a definition's body is parsed: the function's name, its parameters, and the
     graph the definition's statement belongs to."""
@@ -989,7 +1183,8 @@ class _Scope:
 def parse(text: str, inputs: list[str] | None = None, *,
           max_chars: int | None = DEFAULT_MAX_CHARS,
           max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False,
-          shapes: dict[str, tuple[int, ...]] | None = None) -> Expression:
+          shapes: dict[str, tuple[int, ...]] | None = None, loops: str = "auto"
+          ) -> Expression:
     """Parse expression text into a graph.
 
     A free name that looks like a typo of a bound name or a function (`loss = ...; los * 2`)
@@ -1003,6 +1198,10 @@ def parse(text: str, inputs: list[str] | None = None, *,
         strict: every free name must be one of `inputs`; any other is a `ParseError`.
         shapes: array inputs -> shape (`x[i]`, `sum(x)`; see symback.arrays); their
             elements are the graph variables x_0, x_1, ... (W_1_2 for 2-D), row-major.
+            When a loop is rolled, an array input is one graph variable instead, read by
+            loop nodes (symback.loops).
+        loops: "auto" keeps a `sum` comprehension of `AUTO_ROLL` or more iterations as one
+            loop node, "roll" keeps every `sum` comprehension, "unroll" none.
 
     Returns:
         The parsed `Expression`.
@@ -1017,8 +1216,14 @@ def parse(text: str, inputs: list[str] | None = None, *,
         raise _Source(text).error(f"the input is {len(text):,} characters; the limit is "
                                   f"{max_chars:,} (lift it with max_chars=None or --no-limits)",
                                   max_chars, cls=LimitError)
-    parser = _Parser(text, inputs, max_nodes, strict, shapes)
+    if loops not in LOOP_MODES:
+        raise ArgumentError(f"loops must be one of {', '.join(LOOP_MODES)}, not {loops!r}")
+    whole = bool(shapes) and loops != "unroll"
+    parser = _Parser(text, inputs, max_nodes, strict, shapes, loops, whole)
     expression = parser.parse()
+    if whole and not parser.rolled_any and loops == "auto":   # nothing rolled: arrays are
+        parser = _Parser(text, inputs, max_nodes, strict, shapes, loops)  # their elements
+        expression = parser.parse()
     parser.warn_near_misses()
     return expression
 

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from . import loop_code
 from .ops import OPS
 from .schedule import NEVER, RESERVED, Function, Stmt
 
@@ -241,7 +242,10 @@ class Printer:
                     lines.append(f"if {_test(fn, guard)}:")
                 current = guard
             indent = "    " if guard != -1 else ""
-            lines.append(f"{indent}{stmt.target} = {self.expression(stmt, inlined)}")
+            if stmt.op in ("loop", "scatter"):     # several lines (symback.loop_code)
+                lines.extend(indent + line for line in self.loop_lines(fn, stmt))
+            else:
+                lines.append(f"{indent}{stmt.target} = {self.expression(stmt, inlined)}")
             if k in frees:
                 lines.append(f"{indent}del {', '.join(frees[k])}")
         return lines
@@ -249,6 +253,10 @@ class Printer:
     def frees(self, fn: Function) -> dict[int, list[str]]:
         """Statement index -> names to `del` after it (none: scalars are cheap to keep)."""
         return {}
+
+    def loop_lines(self, fn: Function, stmt: Stmt) -> list[str]:
+        """The lines of a rolled loop or an array adjoint (symback.loop_code)."""
+        return loop_code.loop_lines(self, fn, stmt, fn.arrays)
 
     # --- functions and their results -------------------------------------------------------
 
@@ -445,6 +453,34 @@ class PythonPrinter(Printer):
         "where": compound("({1} if {0} else {2})", 3),
     }
 
+    def params(self, fn: Function) -> list[str]:
+        return [f"{p}: Sequence[float]" if p in fn.arrays else f"{p}: {self.number_type}"
+                for p in fn.params]
+
+    def prologue(self, fn: Function) -> list[str]:
+        """The scalar prologue; an array input becomes a flat list of floats, its shape
+        checked (loops index it row-major: `X[3 * i + j]`)."""
+        lines = super().prologue(fn)
+        for p, shape in fn.arrays.items():
+            rows, loops = p, ""
+            for k in range(len(shape) - 1):
+                loops += f" for _r{k} in {rows}"
+                rows = f"_r{k}"
+            lines += [f"{p} = [float(_v){loops} for _v in {rows}]",
+                      f"if len({p}) != {_size(shape)}:",
+                      f"    raise ValueError(f\"{p} must have shape {shape!r}, got {{len({p})}} "
+                      "values\")"]
+        return lines
+
+    def results(self, fn: Function, results: list, expand: bool = True) -> list[str]:
+        """Scalar results as floats; an array adjoint (a flat list) as (nested) tuples."""
+        shaped = scatter_shapes(fn)
+        texts = super().results(fn, results, expand)
+        for k, x in enumerate(results):
+            if x in shaped:
+                texts[k] = _nested(x, shaped[x])
+        return texts
+
 
 class NumbaPrinter(PythonPrinter):
     """The python backend's scalar program compiled by `numba.njit`, plus `<name>_batch`
@@ -466,6 +502,21 @@ class NumbaPrinter(PythonPrinter):
         **PythonPrinter.spellings,
         "cbrt": call("numpy.cbrt", 1),       # numba compiles numpy.cbrt, not math.cbrt
     }
+
+    def params(self, fn: Function) -> list[str]:
+        return [f"{p}: numpy.ndarray" if p in fn.arrays else f"{p}: {self.number_type}"
+                for p in fn.params]
+
+    def prologue(self, fn: Function) -> list[str]:
+        """The scalar prologue; an array input (a float64 array) has its shape checked."""
+        lines = Printer.prologue(self, fn)
+        for p, shape in fn.arrays.items():
+            lines += [f"if {p}.shape != {shape!r}:",
+                      f"    raise ValueError(\"{p} must be a float64 array of shape {shape!r}\")"]
+        return lines
+
+    def results(self, fn: Function, results: list, expand: bool = True) -> list[str]:
+        return Printer.results(self, fn, results, expand)
 
     def kernel(self, fn: Function, name: str, doc: str, returns: str) -> dict[str, Any]:
         """A batch kernel: before the loop, each input array `_args[j]` and each result
@@ -494,6 +545,32 @@ class NumbaPrinter(PythonPrinter):
             "ops": max(1, len(fn.statements)),
             "returns": returns,
         }
+
+
+def scatter_shapes(fn: Function) -> dict[str, tuple[int, ...]]:
+    """The array adjoints among the names of `fn`, with their shapes."""
+    return {s.target: fn.structures[s.node].shape for s in fn.statements if s.op == "scatter"}
+
+
+def _size(shape: tuple[int, ...]) -> int:
+    size = 1
+    for n in shape:
+        size *= n
+    return size
+
+
+def _nested(name: str, shape: tuple[int, ...]) -> str:
+    """A flat list as a tuple (1-D) or nested tuples (row-major)."""
+    if len(shape) == 1:
+        return f"tuple({name})"
+    strides = [_size(shape[k + 1:]) for k in range(len(shape))]
+    last = len(shape) - 2
+    text = f"tuple({name}[_k{last}:_k{last} + {shape[-1]}])"
+    for level in range(last, -1, -1):
+        start = "0" if level == 0 else f"_k{level - 1}"
+        stop = str(_size(shape)) if level == 0 else f"_k{level - 1} + {strides[level - 1]}"
+        text = f"tuple({text} for _k{level} in range({start}, {stop}, {strides[level]}))"
+    return text
 
 
 def _fresh(wanted: str, used: set[str]) -> str:

@@ -199,7 +199,8 @@ def _rows_matrix(first: int, n_rows: int, n_cols: int) -> str:
 
 def render(program: Program, printer: Printer, *, outputs: list[str], wrt: list[str],
            text: str, title: str, extra: dict[str, Any],
-           arrays: tuple[list[Group], list[Group]] | None = None) -> str:
+           arrays: tuple[list[Group], list[Group]] | None = None, rolled: bool = False
+           ) -> str:
     """The module source.
 
     Args:
@@ -212,10 +213,12 @@ def render(program: Program, printer: Printer, *, outputs: list[str], wrt: list[
         arrays: (inputs, wrt) as groups when some input is an array: the functions are
             printed under private names and public wrappers take the arrays
             (`symback.array_wrappers`).
+        rolled: the program has rolled loops: its functions take the arrays themselves,
+            and there are no batch kernels or chunks (the arrays are not batch axes).
     """
     specs = function_specs(program, printer, outputs, wrt)
     chunked = function_specs(program, printer, outputs, wrt, "chunked") \
-        if printer.chunked else None
+        if printer.chunked and not rolled else None
     functions = []
     for k, spec in enumerate(specs):
         fn = program.functions[spec.name]
@@ -228,7 +231,7 @@ def render(program: Program, printer: Printer, *, outputs: list[str], wrt: list[
             **data,
         })
     kernels = []
-    if printer.batch:
+    if printer.batch and not rolled:
         for spec in function_specs(program, printer, outputs, wrt, "batch"):
             kernels.append(printer.kernel(program.functions[spec.name],
                                           inner_name(spec.name) if arrays else spec.name,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from .graph import Graph, Node
+from .loops import Loop, Scatter
 from .ops import OPS
 
 
@@ -56,6 +57,7 @@ def gradient(g: Graph, output: int, wrt: list[int]) -> Gradient:
         adj[output] = g.const(1.0)
     named: dict[str, int] = {}
     keep = set(wrt)       # membership only; adjoints of other nodes are dropped once used
+    scatters: dict[int, list[tuple[int, int]]] = {}    # array var -> [(loop, its adjoint)]
     for i in range(output, -1, -1):
         a = adj.get(i) if i in keep else adj.pop(i, None)
         if a is None:
@@ -65,12 +67,17 @@ def gradient(g: Graph, output: int, wrt: list[int]) -> Gradient:
         op = g.ops[i]
         if op in ("var", "const"):
             continue
+        if op == "loop":                   # the arrays it reads: scattered at the end
+            for arr in g.args[i][:len(g.values[i].arrays)]:
+                if active[arr]:
+                    scatters.setdefault(arr, []).append((i, a))
         for _, arg, partial in local_partials(g, i, active):
             term = times(g, a, partial)
             if term is None:
                 continue
             adj[arg] = term if arg not in adj else g.apply("add", adj[arg], term)
-    grads = [adj.get(w, g.const(0.0)) if w <= output else g.const(0.0) for w in wrt]
+    grads = [scatter(g, w, scatters.get(w, [])) if g.ops[w] == "var" and g.values[w] in g.arrays
+             else adj.get(w, g.const(0.0)) if w <= output else g.const(0.0) for w in wrt]
     for w, d in zip(wrt, grads):
         if g.ops[w] == "var":
             named.setdefault(g.values[w], d)
@@ -96,6 +103,9 @@ def local_partials(g: Graph, node: int,
         items come before the next partial's nodes, so node ids (and the generated code)
         do not depend on how the loop is written.
     """
+    if g.ops[node] == "loop":
+        yield from _loop_partials(g, node, active)
+        return
     rules = OPS[g.ops[node]].partials
     args = g.args[node]
     handles: list[Node] | None = None
@@ -106,6 +116,47 @@ def local_partials(g: Graph, node: int,
             handles = [Node(g, node)] + [Node(g, x) for x in args]
         made = rules[k](*handles)
         yield k, arg, made.id if isinstance(made, Node) else g.const(float(made))
+
+
+def _loop_partials(g: Graph, node: int, active: bytearray) -> Iterator[tuple[int, int, int]]:
+    """The partials of a rolled sum with respect to its captured values: sum loops over the
+    body's partials, which the rule table builds on the body graph (arrays: `scatter`)."""
+    spec: Loop = g.values[node]
+    args = g.args[node]
+    first = len(spec.arrays)
+    for k, cap in enumerate(spec.captures):
+        arg = args[first + k]
+        if not active[arg]:
+            continue
+        if not spec._partials:
+            found = gradient(spec.body, spec.result, list(spec.captures)).grads
+            spec._partials.update(zip(spec.captures, found))
+        p = spec.partial(cap)
+        if spec.body.is_const(p, 0.0):
+            yield first + k, arg, g.const(0.0)
+        else:
+            yield first + k, arg, g.structure("loop", spec.derived(p), args)
+
+
+def scatter(g: Graph, array: int, terms: list[tuple[int, int]]) -> int:
+    """The adjoint of the whole-array input `array`: a scatter node (see `loops.Scatter`)
+    adding, for each (loop, adjoint) in `terms`, adjoint * d(body)/d(read) at each read of
+    the array, built on the loop's body graph by the rule table."""
+    name = g.values[array]
+    parts = []
+    args: list[int] = []
+    for loop, seed in terms:
+        spec: Loop = g.values[loop]
+        body = spec.body
+        seed_var = body.const(g.values[seed]) if g.ops[seed] == "const" else body.var("@seed")
+        reads = [v for v, (a, _) in spec.reads.items() if a == name]
+        partials = gradient(body, spec.result, reads).grads
+        items = [(v, t) for v, p in zip(reads, partials)
+                 if (t := times(body, seed_var, p)) is not None]
+        if items:
+            parts.append((spec, seed_var, items))
+            args += [seed, *g.args[loop]]
+    return g.structure("scatter", Scatter(name, g.arrays[name], parts), tuple(args))
 
 
 def _peel(g: Graph, node: int, wraps: list[tuple[int, bool]]) -> int:

@@ -79,6 +79,8 @@ class Function:
     statements: list[Stmt]
     results: list                 # operands returned, in order
     guards: list[Guard] = field(default_factory=list)
+    structures: dict[int, Any] = field(default_factory=dict)   # node -> its Loop / Scatter
+    arrays: dict[str, tuple[int, ...]] = field(default_factory=dict)  # array param -> shape
     # Written by `analyses.annotate` before rendering (see there):
     int_results: frozenset = frozenset()   # results that can be ints when called with ints
     float_inputs: tuple = ()               # inputs converted to float on entry
@@ -171,6 +173,8 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
         names.update(zip(extra, namer.claim_all([g.values[v] for v in extra])))
         functions[fname] = _function(g, fname, params + [names[v] for v in extra], rs,
                                      names, namer, labels.get(fname, {}), inline, lazy)
+        functions[fname].arrays = {p: g.arrays[g.values[v]] for v, p in zip(inputs, params)
+                                   if g.values[v] in g.arrays}
     return Program(params, [g.values[v] for v in inputs], functions)
 
 
@@ -220,7 +224,8 @@ def _function(g: Graph, fname: str, params: list[str], roots: list[int],
         stmts.append(Stmt(names[i], g.ops[i], tuple(_operand(g, a, names) for a in g.args[i]),
                           i, _guard_for(items[k][1], guard_index, guards, names, namer),
                           k in inlined))
-    return Function(fname, params, stmts, [_operand(g, r, names) for r in roots], guards)
+    return Function(fname, params, stmts, [_operand(g, r, names) for r in roots], guards,
+                    {i: g.values[i] for i in nodes if g.ops[i] in ("loop", "scatter")})
 
 
 # Item: (node, guard alternatives, or None for a node that no taken branch needs).
@@ -350,7 +355,8 @@ def _guard_paths(g: Graph, live: list[int], roots: list[int]) -> dict[int, tuple
         alts = paths.get(i)
         if alts is None:
             continue
-        where = OPS[ops[i]].selects          # branches k > 0 are needed only when taken
+        op = OPS.get(ops[i])                 # None: a loop or scatter (symback.loops)
+        where = op is not None and op.selects    # branches k > 0: needed only when taken
         for k, a in enumerate(args[i]):
             if ops[a] in ("var", "const"):
                 continue
