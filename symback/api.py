@@ -489,8 +489,12 @@ def _compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
                                 lazy=printer.lazy)
     program = analyses.annotate(program, printer.analyses)
     out_names = tuple(expression.output_names)
-    in_groups = groups(tuple(inputs), expression.shapes)
-    wrt_groups = groups(tuple(wrt_names), expression.shapes)
+    if expression.rolled:               # an array input is one variable of its shape
+        in_groups = [(n, expression.shapes.get(n, ()), [n]) for n in inputs]
+        wrt_groups = [(n, expression.shapes.get(n, ()), [n]) for n in wrt_names]
+    else:
+        in_groups = groups(tuple(inputs), expression.shapes)
+        wrt_groups = groups(tuple(wrt_names), expression.shapes)
     arrays = None
     elements_wrt = list(wrt_names)      # the columns of Jacobians and Hessians
     if expression.shapes and not expression.rolled:   # one parameter per array

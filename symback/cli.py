@@ -52,6 +52,10 @@ def _build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--mode", choices=("auto", "reverse", "forward"), default="auto",
                       help="how Jacobians and Hessians are built: auto (fewer operations, "
                       "default), reverse sweeps, or forward sweeps (forward over reverse)")
+    comp.add_argument("--loops", choices=("auto", "roll", "unroll"), default="auto",
+                      help="sum(... for i in range(n)) comprehensions: auto (default) keeps "
+                      "those of 256 or more iterations as for loops, roll keeps all, "
+                      "unroll writes every term out")
     comp.add_argument("--name", help="the module's name shown in its docstring "
                       "(default: the file's '# name:' or stem, else 'expr')")
     comp.add_argument("--strict", action="store_true",
@@ -142,7 +146,7 @@ def _run_compile(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
     with Reporter(sys.stderr) if show else contextlib.nullcontext():
         compiled = compile_expr(text, wrt=args.wrt, name=args.name or default_name,
                                 backend=args.backend, hessian=args.hessian, mode=args.mode,
-                                strict=args.strict, sparse=args.sparse,
+                                strict=args.strict, sparse=args.sparse, loops=args.loops,
                                 cache=False if args.no_cache else None, **limits)
     if args.output is None:
         sys.stdout.write(compiled.source)

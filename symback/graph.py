@@ -140,8 +140,9 @@ class Graph:
                         break
         return flags
 
-    def live(self, roots: list[int]) -> list[int]:
-        """The op nodes needed to compute `roots`, in topological (id) order."""
+    def live(self, roots: list[int], known: "set[int] | dict[int, Any]" = ()) -> list[int]:
+        """The op nodes needed to compute `roots`, in topological (id) order; nodes in
+        `known` (already computed) and what only they need are left out."""
         if not roots:
             return []
         top = max(roots)
@@ -150,10 +151,11 @@ class Graph:
             needed[r] = 1
         args, ops = self.args, self.ops
         for i in range(top, -1, -1):
-            if needed[i]:
+            if needed[i] and i not in known:
                 for a in args[i]:
                     needed[a] = 1
-        return [i for i in range(top + 1) if needed[i] and ops[i] not in ("var", "const")]
+        return [i for i in range(top + 1)
+                if needed[i] and ops[i] not in ("var", "const") and i not in known]
 
     def format_node(self, node: int) -> str:
         """A short text of one node, as in `t5 = mul t3 t4`."""

@@ -34,23 +34,29 @@ def taken_names(fn: Function) -> set[str]:
             | {g.target for g in fn.guards})
 
 
-def fresh(wanted: str, used: set[str]) -> str:
-    while wanted in used:
-        wanted += "_"
-    used.add(wanted)
-    return wanted
+def fresh(prefix: str, used: set[str]) -> str:
+    """The first of `prefix`1, `prefix`2, ... that is not in `used` (then added to it)."""
+    k = 1
+    while f"{prefix}{k}" in used:
+        k += 1
+    used.add(f"{prefix}{k}")
+    return f"{prefix}{k}"
 
 
 def body_code(printer: Any, body: Graph, roots: list[int], texts: dict[str, str],
-              used: set[str]) -> tuple[list[str], list[str]]:
-    """The lines computing `roots` of a body graph and the texts of the roots.
+              used: set[str], known: dict[int, str] | None = None, keep: set[int] = set()
+              ) -> tuple[list[str], list[str], dict[int, str]]:
+    """The lines computing `roots` of a body graph, the texts of the roots, and the names
+    of the body nodes in `keep` it computed.
 
     `texts` maps body var names to their text in this place; `used` are names the body may
-    not take (it grows with the body's names)."""
+    not take (it grows with the body's names); `known` are body nodes computed before, by
+    name; the nodes in `keep` are not freed (a later loop reads them, see numpy_loops)."""
     variables = [body.lookup_var(n) for n in body.variables()]
     program = schedule(body, variables, {"body": roots},  # type: ignore[arg-type]
                        reserved=printer.reserved | frozenset(used),
-                       inline=printer.spelling if printer.inline else None, lazy=printer.lazy)
+                       inline=printer.spelling if printer.inline else None, lazy=printer.lazy,
+                       known=known)
     fn = program.functions["body"]
     rename = {p: texts.get(body.values[v], p) for p, v in zip(program.params, variables)}
 
@@ -60,9 +66,12 @@ def body_code(printer: Any, body: Graph, roots: list[int], texts: dict[str, str]
     fn.statements = [s._replace(operands=tuple(sub(x) for x in s.operands))
                      for s in fn.statements]
     fn.results = [sub(x) for x in fn.results]
+    computed = {s.node: s.target for s in fn.statements if s.node in keep}
+    fn.params = [t for t in rename.values() if isinstance(t, str)] + list(computed.values()) \
+        + list((known or {}).values())                       # never freed (`del`)
     used.update(s.target for s in fn.statements)
     used.update(g.target for g in fn.guards)
-    return printer.body(fn), [printer.operand(x) for x in fn.results]
+    return printer.body(fn), [printer.operand(x) for x in fn.results], computed
 
 
 def _operands(stmt: Stmt, printer: Any) -> list[str]:
@@ -124,7 +133,7 @@ def loop_lines(printer: Any, fn: Function, stmt: Stmt, arrays: dict[str, tuple[i
         return _scatter_lines(printer, stmt.target, spec, operands, arrays, used)
     texts = _captures(spec, operands)
     texts.update(_reads(printer.array_style, spec, texts, arrays))
-    inner, (value,) = body_code(printer, spec.body, [spec.result], texts, used)
+    inner, (value,), _ = body_code(printer, spec.body, [spec.result], texts, used)
     if not spec.clauses:                     # an element read, or a loop-free body
         return inner + [f"{stmt.target} = {value}"]
     return ([f"{stmt.target} = 0.0"]
@@ -155,7 +164,7 @@ def _scatter_lines(printer: Any, target: str, spec: Scatter, operands: list[str]
         texts = _captures(loop, rest)
         texts["@seed"] = seed
         texts.update(_reads(printer.array_style, loop, texts, arrays))
-        inner, values = body_code(printer, loop.body, [t for _, t in items], texts, used)
+        inner, values, _ = body_code(printer, loop.body, [t for _, t in items], texts, used)
         for (v, _), value in zip(items, values):
             _, idx = loop.reads[v]
             inner.append(f"{element(printer.array_style, target, idx, spec.shape)} += {value}")

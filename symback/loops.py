@@ -110,6 +110,15 @@ class Scatter:
     terms: list[tuple[Loop, int, list[tuple[int, int]]]]
 
 
+def body_ops(spec: "Loop | Scatter") -> int:
+    """The operations of one iteration of a loop's body (of every term of a scatter), at
+    least 1: the element read of a loop without clauses counts as one."""
+    if isinstance(spec, Loop):
+        return max(1, len(spec.body.live([spec.result])))
+    return max(1, sum(len(loop.body.live([t for _, t in items]))
+                      for loop, _, items in spec.terms))
+
+
 def iterations(clauses: tuple[Clause, ...], cap: int | None = None) -> Iterator[dict[str, int]]:
     """The environments of the loop variables, in order (stops after `cap` of them)."""
     work: list[tuple[int, dict[str, int]]] = [(0, {})]

@@ -114,6 +114,26 @@ def _sigmoid(x):
     e = numpy.exp(-numpy.abs(x))
     return (numpy.where(x >= 0.0, 1.0, e) / (1.0 + e))[()]'''
 
+SUM_LAST = '''\
+def _sum_last(value, m):
+    """The sum over the last (iteration) axis of a loop body's value that may be the same
+    for every iteration (shape S + (1,), or a number): `m` iterations of it."""
+    shape = numpy.shape(value)
+    return numpy.sum(numpy.broadcast_to(value, shape[:len(shape) - 1] + (m,)), axis=-1)'''
+
+SCATTER_ADD = '''\
+def _scatter_add(target, index, values, m):
+    """target[..., index] += values for the m iterations of a loop, adding every repeated
+    index (numpy.bincount without batch axes, numpy.add.at with them)."""
+    index = tuple(numpy.broadcast_to(i, (m,)) for i in index)
+    if target.ndim == len(index):
+        flat = numpy.ravel_multi_index(index, target.shape)
+        weights = numpy.broadcast_to(values, (m,))
+        target += numpy.bincount(flat, weights, target.size).reshape(target.shape)
+    else:
+        values = numpy.broadcast_to(values, target.shape[:target.ndim - len(index)] + (m,))
+        numpy.add.at(target, (Ellipsis,) + index, values)'''
+
 # name -> (source, extra modules it imports, helpers it calls), in the order they are printed.
 HELPERS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "_expand": (EXPAND, (), ()),
@@ -123,6 +143,8 @@ HELPERS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "_erf": (ERF, (), ("_erfc_pos",)),
     "_erfc": (ERFC, (), ("_erfc_pos",)),
     "_sigmoid": (SIGMOID, (), ()),
+    "_sum_last": (SUM_LAST, (), ()),
+    "_scatter_add": (SCATTER_ADD, (), ()),
 }
 
 

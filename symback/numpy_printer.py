@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from . import numpy_helpers
+from .numpy_loops import numpy_loop_lines
 from .printers import (
     COMMON_RESERVED,
     OPERATORS,
@@ -76,6 +77,10 @@ class NumpyPrinter(Printer):
             self.used_modules.update(numpy_helpers.HELPERS[name][1])
         return [numpy_helpers.HELPERS[name][0] for name in names]
 
+    def loop_lines(self, fn: Function, stmt: Any) -> list[str]:
+        """A rolled loop on arrays (symback.numpy_loops)."""
+        return numpy_loop_lines(self, fn, stmt, fn.arrays)
+
     def frees(self, fn: Function) -> dict[int, list[str]]:
         """Statement index -> intermediates last used there. Deleting them frees their
         arrays at once, so the next statements reuse that memory instead of holding every
@@ -102,8 +107,11 @@ class NumpyPrinter(Printer):
         if not expand:
             return [self.operand(x) for x in results]
         texts, seen = [], set()
+        arrays = {s.target for s in fn.statements if s.op == "scatter"}
         for x in results:
-            if x not in fn.full_results:
+            if x in arrays:                   # an array input's adjoint: S + its shape
+                texts.append(x)
+            elif x not in fn.full_results:
                 texts.append(f"{self.helper('_expand', fn)}({self.operand(x)}, _shape)")
             else:
                 texts.append(f"{x}.copy()" if x in seen else x)
@@ -114,6 +122,14 @@ class NumpyPrinter(Printer):
         """Convert the inputs to float64 arrays (so ints and lists work); compute the
         broadcast shape when a result has to be expanded to it."""
         lines = [f"{p} = numpy.asarray({p}, dtype=numpy.float64)" for p in fn.params]
+        if fn.arrays:            # the batch shape S: array inputs have S + their shape
+            for p, shape in fn.arrays.items():
+                lines += [f"if {p}.shape[{p}.ndim - {len(shape)}:] != {shape!r}:",
+                          f"    raise ValueError(f\"{p} must have shape S + {shape!r}, not "
+                          f"{{{p}.shape}}\")"]
+            shapes = ", ".join(f"{p}.shape[:{p}.ndim - {len(fn.arrays[p])}]" if p in fn.arrays
+                               else f"{p}.shape" for p in fn.params)
+            return lines + [f"_shape = numpy.broadcast_shapes({shapes})"]
         if fn.name in self._shaped:
             shapes = ", ".join(f"{p}.shape" for p in fn.params)
             lines.append(f"_shape = numpy.broadcast_shapes({shapes})")

@@ -250,8 +250,7 @@ class _Parser:
         self.declared = list(inputs or [])
         self.shapes = dict(shapes or {})           # array inputs -> shape
         self.arrays: dict[str, _Val] = {}          # array inputs whose elements exist
-        self.elements = {element_name(n, i): f"{n}[{', '.join(map(str, i))}]"
-                         for n, shape in self.shapes.items() for i in element_indices(shape)}
+        self.elements = _ElementNames(self.shapes)      # x_3 -> "x[3]", for messages
         self.declared_set = set(self.declared) | set(self.shapes)
         for name in self.declared:
             if name in self.shapes:
@@ -1142,6 +1141,33 @@ class _Parser:
         pos = values[-1].pos
         m = _TOKEN.match(self.src.text, pos)
         return quote(m.group()) if m else "the expression"
+
+
+class _ElementNames:
+    """The graph variable names of array elements (x_3 -> "x[3]", W_1_2 -> "W[1, 2]"),
+    answered by parsing the name: no table of a million names for a million elements."""
+
+    def __init__(self, shapes: dict[str, tuple[int, ...]]) -> None:
+        self.shapes = shapes
+
+    def get(self, name: str) -> str | None:
+        for array, shape in self.shapes.items():
+            if not name.startswith(array + "_"):
+                continue
+            parts = name[len(array) + 1:].split("_")
+            if (len(parts) == len(shape) and all(p.isdigit() and str(int(p)) == p for p in parts)
+                    and all(int(p) < n for p, n in zip(parts, shape))):
+                return f"{array}[{', '.join(parts)}]"
+        return None
+
+    def __contains__(self, name: str) -> bool:
+        return self.get(name) is not None
+
+    def __getitem__(self, name: str) -> str:
+        found = self.get(name)
+        if found is None:
+            raise KeyError(name)
+        return found
 
 
 @dataclass

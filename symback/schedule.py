@@ -25,6 +25,7 @@ from typing import Any, Callable, NamedTuple
 
 from .graph import Graph
 from .ops import OPS
+from .loops import body_ops
 from .optimize import inline_plan
 
 # Names no generated code may give a value (keywords and builtins), when the caller gives
@@ -97,8 +98,12 @@ class Program:
 
     def op_count(self, function: str) -> int:
         """Number of primitive operations of one function: one per statement, whether it
-        is printed as a line of its own or inlined into its user's line."""
-        return len(self.functions[function].statements)
+        is printed as a line of its own or inlined into its user's line; a rolled loop
+        counts the operations of one iteration of its body (`loops.body_ops`)."""
+        fn = self.functions[function]
+        if not fn.structures:
+            return len(fn.statements)
+        return len(fn.statements) + sum(body_ops(s) - 1 for s in fn.structures.values())
 
 
 class _Namer:
@@ -134,7 +139,7 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
              extra_params: dict[str, list[int]] | None = None,
              reserved: frozenset[str] = RESERVED,
              inline: Callable[[str, list], Any] | None = None,
-             lazy: bool = True) -> Program:
+             lazy: bool = True, known: dict[int, str] | None = None) -> Program:
     """Build the program for the given functions.
 
     Names are given per function: its parameters, then the user's names of its nodes, then
@@ -158,6 +163,8 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
         lazy: the printer honours guards (python, numba). An eager printer (numpy) computes
             every statement, so its statements are the live nodes once each, in id order,
             without guards.
+        known: nodes already computed, by name (a rolled loop's body values that an
+            earlier loop over the same iterations left in variables; eager printers only).
 
     Returns:
         The `Program`.
@@ -169,10 +176,12 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
     for fname, rs in roots.items():
         namer = _Namer(reserved, params)
         names = dict(zip(inputs, params))
+        names.update(known or {})
         extra = extra_params.get(fname, [])
         names.update(zip(extra, namer.claim_all([g.values[v] for v in extra])))
         functions[fname] = _function(g, fname, params + [names[v] for v in extra], rs,
-                                     names, namer, labels.get(fname, {}), inline, lazy)
+                                     names, namer, labels.get(fname, {}), inline, lazy,
+                                     known or {})
         functions[fname].arrays = {p: g.arrays[g.values[v]] for v, p in zip(inputs, params)
                                    if g.values[v] in g.arrays}
     return Program(params, [g.values[v] for v in inputs], functions)
@@ -200,8 +209,9 @@ def _name_nodes(g: Graph, live: list[int], names: dict[int, str], namer: _Namer,
 
 def _function(g: Graph, fname: str, params: list[str], roots: list[int],
               names: dict[int, str], namer: _Namer, labels: dict[int, str],
-              inline: Callable[[str, list], Any] | None, lazy: bool = True) -> Function:
-    live = g.live(roots)
+              inline: Callable[[str, list], Any] | None, lazy: bool = True,
+              known: dict[int, str] | None = None) -> Function:
+    live = g.live(roots, known or {})
     _name_nodes(g, live, names, namer, labels)
     if lazy:
         paths = _guard_paths(g, live, roots)

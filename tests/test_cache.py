@@ -231,7 +231,7 @@ def _options(**changes):
     options = {"wrt": None, "name": None, "backend": "python", "hessian": False, "mode": "auto",
                "max_chars": api_module.DEFAULT_MAX_CHARS,
                "max_nodes": api_module.DEFAULT_MAX_NODES, "strict": False, "sparse": False,
-               "shapes": None}
+               "shapes": None, "loops": "auto"}
     options.update(changes)
     return options
 
