@@ -261,11 +261,11 @@ class Expander:
     def __init__(self, toks: Iterator[_Tok], make: Callable[[str, str, int], _Tok],
                  length: Callable[[_Tok, int], int], error: Callable[..., ParseError],
                  reserved: Callable[[str], bool], max_nodes: int | None,
-                 roll: Callable[[_Tok, list[tuple]], Any] | None = None,
+                 roll: Callable[[_Tok, list[tuple], list[_Tok]], Any] | None = None,
                  env: dict[str, Any] | None = None) -> None:
         self.src = toks
-        self.roll = roll                 # roll(opener, clauses): a rolled loop's clauses, or
-                                         # None to unroll (symback.loops)
+        self.roll = roll                 # roll(opener, clauses, body): a rolled loop's
+                                         # clauses, or None to unroll (symback.loops)
         self.env = env or {}             # loop variables of an enclosing rolled loop
         self.make = make                 # make(kind, text, pos) -> a token
         self.length = length
@@ -342,7 +342,7 @@ class Expander:
             if t.text == "for" and k + 1 < len(body) and body[k + 1].text in names:
                 raise self.error(f"loop variable {body[k + 1].text!r} is already used by an "
                                  "enclosing loop", body[k + 1])
-        rolled = self.roll(opener, loops) if self.roll is not None else None
+        rolled = self.roll(opener, loops, body) if self.roll is not None else None
         if rolled is not None:                  # one token: the parser builds a loop node
             tok = self.make("loop", opener.text, opener.pos)
             tok.payload = ([t for t in body if t.kind != "nl"], rolled)

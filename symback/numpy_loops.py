@@ -84,7 +84,9 @@ class _Space:
     def read(self, array: str, index: tuple[Index, ...]) -> str:
         """The text of a read of every iteration (shape S + (m,), or S + (1,))."""
         if not self.sliced:
-            return f"{array}[..., {', '.join(indices.text(i, True) for i in index)}]"
+            fixed = not any(indices.variables(i) for i in index)   # the same every time
+            return (f"{array}[..., {', '.join(indices.text(i, True) for i in index)}"
+                    f"{', None' if fixed else ''}]")
         parts = []
         varying = False
         for i in index:
@@ -210,8 +212,9 @@ def numpy_loop_lines(printer: Any, fn: Function, stmt: Stmt,
 def _varies(spec: Loop, node: int) -> bool:
     """Whether a body node depends on the iteration (a read or a loop variable)."""
     body = spec.body
-    sources = list(spec.reads) + [body.lookup_var(v) for v in spec.loop_vars
-                                  if body.lookup_var(v) is not None]
+    sources = [v for v, (_, index) in spec.reads.items()
+               if any(indices.variables(i) for i in index)]
+    sources += [body.lookup_var(v) for v in spec.loop_vars if body.lookup_var(v) is not None]
     return bool(sources) and bool(body.depends_on(sources, node)[node])  # type: ignore
 
 

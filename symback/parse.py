@@ -850,12 +850,18 @@ class _Parser:
 
     # --- rolled loops (symback.loops) -------------------------------------------------------
 
-    def roll(self, opener: _Tok, raw: list[tuple]) -> tuple[Clause, ...] | None:
+    def roll(self, opener: _Tok, raw: list[tuple], body: list[_Tok]
+             ) -> tuple[Clause, ...] | None:
         """Asked by the Expander for each comprehension: its clauses if it stays a loop
-        (a `sum` of enough iterations, or every `sum` with loops="roll"), else None."""
+        (a `sum` of enough iterations, or every `sum` with loops="roll"), else None. A body
+        that indexes a list (`r = [...]; sum(r[i] ...)`) is unrolled: loops read inputs."""
         if (self.loops == "unroll" or opener.text != "sum" or self.scope is not None
                 or self.loop is not None or (self.shapes and not self.whole)):
             return None
+        for k, t in enumerate(body[:-1]):
+            if (t.kind == "name" and body[k + 1].text == "[" and t.text in self.bound
+                    and self.bound[t.text].kind == "array"):
+                return None
         env: dict[str, Any] = {}
         clauses = []
         for kind, tok, spec in raw:
@@ -1247,8 +1253,8 @@ def parse(text: str, inputs: list[str] | None = None, *,
     whole = bool(shapes) and loops != "unroll"
     parser = _Parser(text, inputs, max_nodes, strict, shapes, loops, whole)
     expression = parser.parse()
-    if whole and not parser.rolled_any and loops == "auto":   # nothing rolled: arrays are
-        parser = _Parser(text, inputs, max_nodes, strict, shapes, loops)  # their elements
+    if whole and not parser.rolled_any:         # nothing rolled: arrays are their elements
+        parser = _Parser(text, inputs, max_nodes, strict, shapes, loops)
         expression = parser.parse()
     parser.warn_near_misses()
     return expression

@@ -296,6 +296,10 @@ class Printer:
     def vector_type(self) -> str:
         return f"tuple[{self.number_type}, ...]"
 
+    def array_type(self, shape: tuple[int, ...]) -> str:
+        """The annotation of an array input's gradient (rolled loops)."""
+        return "numpy.ndarray"
+
     def kernel(self, fn: Function, name: str, doc: str, returns: str) -> dict[str, Any]:
         """With `batch`: the template data of `<name>_batch` (see `NumbaPrinter`)."""
         raise NotImplementedError(f"the {self.name} backend writes no batch functions")
@@ -454,8 +458,11 @@ class PythonPrinter(Printer):
     }
 
     def params(self, fn: Function) -> list[str]:
-        return [f"{p}: Sequence[float]" if p in fn.arrays else f"{p}: {self.number_type}"
-                for p in fn.params]
+        return [f"{p}: {_nested_type('list', len(fn.arrays[p]))}" if p in fn.arrays
+                else f"{p}: {self.number_type}" for p in fn.params]
+
+    def array_type(self, shape: tuple[int, ...]) -> str:
+        return _nested_type("tuple", len(shape), ", ...")
 
     def prologue(self, fn: Function) -> list[str]:
         """The scalar prologue; an array input becomes a flat list of floats, its shape
@@ -518,6 +525,9 @@ class NumbaPrinter(PythonPrinter):
     def results(self, fn: Function, results: list, expand: bool = True) -> list[str]:
         return Printer.results(self, fn, results, expand)
 
+    def array_type(self, shape: tuple[int, ...]) -> str:
+        return "numpy.ndarray"
+
     def kernel(self, fn: Function, name: str, doc: str, returns: str) -> dict[str, Any]:
         """A batch kernel: before the loop, each input array `_args[j]` and each result
         row `_out[k]` is bound to a name of its own (`_arg0`, `_out0`); the loop body reads
@@ -550,6 +560,14 @@ class NumbaPrinter(PythonPrinter):
 def scatter_shapes(fn: Function) -> dict[str, tuple[int, ...]]:
     """The array adjoints among the names of `fn`, with their shapes."""
     return {s.target: fn.structures[s.node].shape for s in fn.statements if s.op == "scatter"}
+
+
+def _nested_type(kind: str, depth: int, more: str = "") -> str:
+    """`list[float]`, `list[list[float]]`, `tuple[float, ...]`, ..."""
+    text = "float"
+    for _ in range(depth):
+        text = f"{kind}[{text}{more}]"
+    return text
 
 
 def _size(shape: tuple[int, ...]) -> int:

@@ -111,7 +111,9 @@ def function_specs(program: Program, printer: Printer, outputs: list[str], wrt: 
     def ops(fname: str) -> str:
         return _operations(program.op_count(fname)).capitalize()
 
-    grad_type = f"tuple[{', '.join([num] * n_in)}]" if n_in else "tuple[()]"
+    arrays = next(iter(funcs.values())).arrays if funcs else {}
+    types = [printer.array_type(arrays[w]) if w in arrays and not rows else num for w in wrt]
+    grad_type = f"tuple[{', '.join(types)}]" if n_in else "tuple[()]"
 
     def matrix(fname: str, flat: list[str], n_rows: int, first: int = 0) -> str:
         if rows:
