@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import math
 import os
 import tempfile
 import types
@@ -350,8 +351,9 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
             as a loop in the generated code (`for` loops; slices on numpy), so code size and
             compile time do not grow with n; "roll" keeps every `sum` comprehension a loop;
             "unroll" writes every term out. A program with rolled loops has `forward`,
-            `gradient` and `value_and_grad`; "auto" unrolls when `hessian`, `sparse` or
-            several outputs are asked for.
+            `gradient`, `value_and_grad` and, with `hessian=True`, `hvp` (no dense
+            `hessian`); "auto" unrolls for `sparse`, several outputs, and `hessian` when the
+            inputs have at most 1,000 elements.
         cache: look the result up in, and store it into, the compile cache (see
             `symback.cache`): True or False; None (default) uses it unless the environment
             sets SYMBACK_CACHE=0. A hit does not parse: it returns in milliseconds.
@@ -451,7 +453,9 @@ def _compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
     expression = converted if converted is not None else \
         _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes, strict=strict,
                      shapes=all_shapes, loops=loops)
-    if expression.rolled and (hessian or sparse or len(expression.outputs) > 1):
+    if expression.rolled and (sparse or len(expression.outputs) > 1
+                              or (hessian and loops == "auto"
+                                  and _elements(expression.shapes) <= DENSE_HESSIAN)):
         if loops != "auto":
             raise ArgumentError(_ROLLED_ONLY)
         expression = _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes,
@@ -477,7 +481,8 @@ def _compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
         else:
             built = derivatives.plan(g, expression.outputs,
                                      wrt_nodes,  # type: ignore[arg-type]
-                                     hessian_too=hessian, mode=mode, taken=list(inputs))
+                                     hessian_too=hessian, mode=mode, taken=list(inputs),
+                                     dense=not expression.rolled)
     except LimitError as exc:                   # the derivative graph is too large: point
         raise expression.error(f"{exc.message} while building the derivatives",  # at the
                                expression.positions[-1], LimitError) from None   # output
@@ -522,9 +527,18 @@ def _compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
                     shapes={n: shape for n, shape, _ in in_groups})
 
 
-_ROLLED_ONLY = ("a program with rolled loops has forward, gradient and value_and_grad only: "
-                "hessian=True, sparse=True and several outputs need loops='unroll' (or "
-                "loops='auto', which unrolls for them)")
+# With loops="auto" and hessian=True, programs with at most this many input elements are
+# unrolled (for the dense `hessian`); larger ones keep their loops and get `hvp` only.
+DENSE_HESSIAN = 1000
+
+
+def _elements(shapes: dict[str, tuple[int, ...]]) -> int:
+    return sum(math.prod(shape) for shape in shapes.values())
+
+
+_ROLLED_ONLY = ("a program with rolled loops has forward, gradient, value_and_grad (and hvp "
+                "with hessian=True) only: sparse=True and several outputs need "
+                "loops='unroll' (or loops='auto', which unrolls for them)")
 
 
 def check_options(**options: Any) -> None:

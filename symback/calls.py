@@ -112,5 +112,8 @@ def missing_message(name: str, present: Sequence[str]) -> str:
            "value_and_jacobian": "it has one output: use value_and_grad()",
            "gradient": "it has several outputs: use jacobian()",
            "value_and_grad": "it has several outputs: use value_and_jacobian()"}.get(name)
+    if name == "hessian" and "hvp" in present:      # rolled loops: no n x n matrix
+        how = "its loops are rolled, so it has hvp() and no dense Hessian: use hvp(), or " \
+              "compile with loops='unroll'"
     functions = ", ".join(n for n in present if n.islower())
     return f"this module has no {name}() ({how + '; ' if how else ''}its functions: {functions})"

@@ -206,6 +206,8 @@ def tangent_inputs(g: Graph, wrt: list[int], taken: list[str]) -> list[int]:
             name += "_"
         used.add(name)
         nodes.append(g.var(name))
+        if g.values[w] in g.arrays:          # a whole-array input: so is its tangent
+            g.arrays[name] = g.arrays[g.values[w]]
     return nodes
 
 
@@ -216,7 +218,7 @@ def hvp(g: Graph, wrt: list[int], grads: list[int], v: list[int]) -> list[int]:
 
 
 def plan(g: Graph, outputs: list[int], wrt: list[int], *, hessian_too: bool = False,
-         mode: str = "auto", taken: list[str] | None = None) -> Plan:
+         mode: str = "auto", taken: list[str] | None = None, dense: bool = True) -> Plan:
     """The functions of a module and the nodes each returns.
 
     One output: forward, gradient, value_and_grad (+ hessian, hvp with `hessian_too`).
@@ -229,6 +231,8 @@ def plan(g: Graph, outputs: list[int], wrt: list[int], *, hessian_too: bool = Fa
         hessian_too: also build `hessian` and `hvp` (one output only).
         mode: how Jacobians and Hessians are built: "auto", "reverse" or "forward".
         taken: parameter names the tangent inputs of hvp must not take.
+        dense: with `hessian_too`, build the dense `hessian` too (not for whole-array
+            inputs of rolled loops: hvp only).
 
     Raises:
         ArgumentError: `hessian_too` with several outputs, or a bad mode.
@@ -244,10 +248,13 @@ def plan(g: Graph, outputs: list[int], wrt: list[int], *, hessian_too: bool = Fa
     roots = {"forward": list(outputs), "gradient": grads, "value_and_grad": outputs + grads}
     if not hessian_too:
         return Plan(roots, {"gradient": labels, "value_and_grad": labels}, {}, {})
-    hess = hessian(g, outputs[0], wrt, grads, mode)
     v = tangent_inputs(g, wrt, list(taken or []))
-    roots["hessian"] = [d for row in hess.matrix for d in row]
     roots["hvp"] = hvp(g, wrt, grads, v)
+    if not dense:
+        return Plan(roots, {"gradient": labels, "value_and_grad": labels, "hvp": labels},
+                    {"hvp": v}, {})
+    hess = hessian(g, outputs[0], wrt, grads, mode)
+    roots["hessian"] = [d for row in hess.matrix for d in row]
     return Plan(roots, {"gradient": labels, "value_and_grad": labels, "hvp": labels,
                         "hessian": {**hess.labels, **labels}}, {"hvp": v},
                 {"hessian": hess.mode})

@@ -19,6 +19,7 @@ Three styles, after `Printer.array_style`:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import indices
@@ -123,21 +124,142 @@ def _nest(clauses: tuple[Clause, ...], inner: list[str]) -> list[str]:
     return headers(clauses) + [pad + line for line in inner]
 
 
+@dataclass
+class _Run:
+    """One loop nest a statement runs: a sum into `target`, or one term of a scatter into
+    the array adjoint `target` (with its seed and the body nodes it adds)."""
+
+    loop: Loop
+    operands: list[str]                 # the loop's arrays, then its captures
+    target: str
+    seed: str | None = None
+    items: list[tuple[int, int]] = field(default_factory=list)
+    shape: tuple[int, ...] = ()          # a scatter's array
+
+    @property
+    def key(self) -> tuple:
+        return (id(self.loop.body), self.loop.clauses, tuple(self.operands))
+
+    def roots(self) -> list[int]:
+        return [self.loop.result] if self.seed is None else [t for _, t in self.items]
+
+
+def _runs(spec: Loop | Scatter, target: str, operands: list[str]) -> list[_Run]:
+    if isinstance(spec, Loop):
+        return [_Run(spec, operands, target)]
+    runs, k = [], 0
+    for loop, _, items in spec.terms:
+        n = len(loop.arrays) + len(loop.captures)
+        runs.append(_Run(loop, operands[k + 1:k + 1 + n], target, operands[k], items,
+                         spec.shape))
+        k += 1 + n
+    return runs
+
+
+class _Fusion:
+    """Which loop statements of a function run in one loop nest: a later statement over the
+    same body, iterations and operands joins an earlier one when everything it reads is
+    computed before the earlier one and both have the same guard (the sum of a loss and the
+    scatter of its gradient, the partials with respect to captured parameters): one pass
+    over the data instead of one per statement."""
+
+    def __init__(self, printer: Any, fn: Function) -> None:
+        self.joined: dict[str, list[Stmt]] = {}
+        self.absorbed: set[str] = set()
+        defined = {p: -1 for p in fn.params}
+        for k, stmt in enumerate(fn.statements):
+            defined.setdefault(stmt.target, k)
+        loops = [(k, stmt) for k, stmt in enumerate(fn.statements) if stmt.node in fn.structures]
+        for a, (k, lead) in enumerate(loops):
+            runs = self.single(printer, fn, lead)
+            if lead.target in self.absorbed or runs is None or not runs.loop.clauses:
+                continue
+            seeds = {runs.seed} - {None}
+            for m, other in loops[a + 1:]:
+                run = self.single(printer, fn, other)
+                if (run is None or other.target in self.absorbed or run.key != runs.key
+                        or other.guard != lead.guard
+                        or not all(defined.get(x, -1) < k for x in other.operands
+                                   if isinstance(x, str))
+                        or (run.seed is not None and seeds and run.seed not in seeds)):
+                    continue
+                seeds |= {run.seed} - {None}
+                self.absorbed.add(other.target)
+                self.joined.setdefault(lead.target, []).append(other)
+
+    @staticmethod
+    def single(printer: Any, fn: Function, stmt: Stmt) -> _Run | None:
+        runs = _runs(fn.structures[stmt.node], stmt.target, _operands(stmt, printer))
+        return runs[0] if len(runs) == 1 else None
+
+    @staticmethod
+    def of(printer: Any, fn: Function) -> "_Fusion":
+        memo = printer.__dict__.setdefault("_fused_loops", {})
+        if fn.name not in memo:
+            memo[fn.name] = _Fusion(printer, fn)
+        return memo[fn.name]
+
+
 def loop_lines(printer: Any, fn: Function, stmt: Stmt, arrays: dict[str, tuple[int, ...]]
                ) -> list[str]:
-    """The lines of a loop or scatter statement of `fn` (python and numba)."""
-    spec = fn.structures[stmt.node]
+    """The lines of a loop or scatter statement of `fn` (python and numba), with the
+    statements `_Fusion` joins to it; nothing for a statement joined to an earlier one."""
+    fusion = _Fusion.of(printer, fn)
+    if stmt.target in fusion.absorbed:
+        return []
     used = taken_names(fn)
-    operands = _operands(stmt, printer)
-    if isinstance(spec, Scatter):
-        return _scatter_lines(printer, stmt.target, spec, operands, arrays, used)
-    texts = _captures(spec, operands)
-    texts.update(_reads(printer.array_style, spec, texts, arrays))
-    inner, (value,), _ = body_code(printer, spec.body, [spec.result], texts, used)
-    if not spec.clauses:                     # an element read, or a loop-free body
-        return inner + [f"{stmt.target} = {value}"]
-    return ([f"{stmt.target} = 0.0"]
-            + _nest(spec.clauses, inner + [f"{stmt.target} += {value}"]))
+    lines: list[str] = []
+    statements = [stmt] + fusion.joined.get(stmt.target, [])
+    runs: list[_Run] = []
+    for s in statements:
+        spec = fn.structures[s.node]
+        if isinstance(spec, Scatter):
+            lines.append(_zeros(printer, s.target, spec.shape))
+        runs += _runs(spec, s.target, _operands(s, printer))
+    if len(statements) > 1 or isinstance(fn.structures[stmt.node], Loop):
+        return lines + _nest_runs(printer, runs, arrays, used)
+    for run in runs:                          # the terms of one scatter, one nest each
+        lines += _nest_runs(printer, [run], arrays, used)
+    return lines
+
+
+def _zeros(printer: Any, target: str, shape: tuple[int, ...]) -> str:
+    if printer.array_style == "sequence":
+        size = 1
+        for n in shape:
+            size *= n
+        return f"{target} = [0.0] * {size}"
+    printer.used_modules.add("numpy")
+    return f"{target} = numpy.zeros({shape!r})"
+
+
+def _nest_runs(printer: Any, runs: list[_Run], arrays: dict[str, tuple[int, ...]],
+               used: set[str]) -> list[str]:
+    """One loop nest computing every run (all over the same body and iterations)."""
+    first = runs[0]
+    loop = first.loop
+    texts = _captures(loop, first.operands)
+    seeds = [r.seed for r in runs if r.seed is not None]
+    if seeds:
+        texts["@seed"] = seeds[0]
+    texts.update(_reads(printer.array_style, loop, texts, arrays))
+    roots = [n for r in runs for n in r.roots()]
+    inner, values, _ = body_code(printer, loop.body, roots, texts, used)
+    if not loop.clauses and first.seed is None:     # an element read outside any loop
+        return inner + [f"{first.target} = {values[0]}"]
+    before, k = [], 0
+    for run in runs:
+        if run.seed is None:
+            before.append(f"{run.target} = 0.0")
+            inner.append(f"{run.target} += {values[k]}")
+            k += 1
+            continue
+        for v, _ in run.items:
+            _, idx = loop.reads[v]
+            inner.append(f"{element(printer.array_style, run.target, idx, run.shape)} "
+                         f"+= {values[k]}")
+            k += 1
+    return before + _nest(loop.clauses, inner)
 
 
 def _reads(style: str, spec: Loop, texts: dict[str, str],
@@ -145,31 +267,6 @@ def _reads(style: str, spec: Loop, texts: dict[str, str],
     """Body var name -> the text of its element read (`arrays`: param -> shape)."""
     return {spec.body.values[v]: element(style, texts[a], idx, arrays[texts[a]])
             for v, (a, idx) in spec.reads.items()}
-
-
-def _scatter_lines(printer: Any, target: str, spec: Scatter, operands: list[str],
-                   arrays: dict[str, tuple[int, ...]], used: set[str]) -> list[str]:
-    size = 1
-    for n in spec.shape:
-        size *= n
-    if printer.array_style == "sequence":
-        lines = [f"{target} = [0.0] * {size}"]
-    else:
-        lines = [f"{target} = numpy.zeros({spec.shape!r})"]
-        printer.used_modules.add("numpy")
-    k = 0
-    for loop, seed_var, items in spec.terms:
-        seed, rest = operands[k], operands[k + 1:]
-        k += 1 + len(loop.arrays) + len(loop.captures)
-        texts = _captures(loop, rest)
-        texts["@seed"] = seed
-        texts.update(_reads(printer.array_style, loop, texts, arrays))
-        inner, values, _ = body_code(printer, loop.body, [t for _, t in items], texts, used)
-        for (v, _), value in zip(items, values):
-            _, idx = loop.reads[v]
-            inner.append(f"{element(printer.array_style, target, idx, spec.shape)} += {value}")
-        lines += _nest(loop.clauses, inner)
-    return lines
 
 
 __all__ = ["body_code", "element", "flat_index", "headers", "loop_lines", "taken_names"]

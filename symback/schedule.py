@@ -182,7 +182,7 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
         functions[fname] = _function(g, fname, params + [names[v] for v in extra], rs,
                                      names, namer, labels.get(fname, {}), inline, lazy,
                                      known or {})
-        functions[fname].arrays = {p: g.arrays[g.values[v]] for v, p in zip(inputs, params)
+        functions[fname].arrays = {names[v]: g.arrays[g.values[v]] for v in inputs + extra
                                    if g.values[v] in g.arrays}
     return Program(params, [g.values[v] for v in inputs], functions)
 
