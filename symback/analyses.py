@@ -12,6 +12,8 @@ The printers only print what these say; nothing here prints.
 
 from __future__ import annotations
 
+import functools
+
 from .ops import OPS
 from .schedule import Function, Program
 
@@ -50,9 +52,11 @@ def int_safety(fn: Function) -> tuple[frozenset[str], tuple[str, ...]]:
     largest = 1
     for stmt in fn.statements:
         op = OPS[stmt.op]
-        real = [x for k, x in enumerate(stmt.operands)
-                if op.operand_kind(k) == "real" and k not in op.int_operands]
-        if not op.keeps_int or not all(isinstance(x, str) and x in growth for x in real):
+        if not op.keeps_int:
+            continue
+        operands = stmt.operands
+        real = [operands[k] for k in _real_slots(stmt.op, len(operands))]
+        if not all(map(growth.__contains__, real)):     # constants (floats) are never keys
             continue
         sizes = [growth[x] for x in real]
         if op.int_growth == "sum":
@@ -69,6 +73,14 @@ def int_safety(fn: Function) -> tuple[frozenset[str], tuple[str, ...]]:
     if largest <= _INT_GROWTH and len(maybe_int) <= len(feeders):
         return frozenset(maybe_int), ()   # fewer conversions on the results than on the inputs
     return frozenset(), tuple(p for p in fn.params if p in feeders)
+
+
+@functools.lru_cache(maxsize=None)
+def _real_slots(name: str, n: int) -> tuple[int, ...]:
+    """The operand positions of op `name` (with `n` operands) that take real values which
+    may be ints: not conditions, not the integer constants it prints as ints (`x ** 2`)."""
+    op = OPS[name]
+    return tuple(k for k in range(n) if op.operand_kind(k) == "real" and k not in op.int_operands)
 
 
 def broadcast_results(fn: Function) -> frozenset[str]:

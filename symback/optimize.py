@@ -23,6 +23,8 @@ it is, wherever it is printed.
 
 from __future__ import annotations
 
+from collections import Counter
+from itertools import chain
 from typing import TYPE_CHECKING, Any, Callable
 
 from .ops import OPS
@@ -55,10 +57,7 @@ def inline_plan(g: Graph, nodes: list[int], guards: list, pinned: set[int],
     user's line stays within `MAX_OPS` operations and `MAX_DEPTH` levels.
     """
     ops, args, values = g.ops, g.args, g.values
-    uses: dict[int, int] = {}
-    for i in nodes:
-        for a in args[i]:
-            uses[a] = uses.get(a, 0) + 1
+    uses = Counter(chain.from_iterable(map(args.__getitem__, nodes)))
     candidates: dict[int, int] = {}           # node -> statement position
     seen: set[int] = set()
     twice: set[int] = set()                   # computed under two guards: keep both lines
@@ -71,10 +70,16 @@ def inline_plan(g: Graph, nodes: list[int], guards: list, pinned: set[int],
     inlined: set[int] = set()
     size: list[tuple[int, int]] = [(1, 1)] * len(nodes)     # (ops, depth) per line
     for m, user in enumerate(nodes):
-        operands = [values[a] if ops[a] == "const" else a for a in args[user]]
+        user_args = args[user]
+        for a in user_args:
+            if a in candidates:
+                break
+        else:                               # nothing to inline: a line of one operation
+            continue
+        operands = [values[a] if ops[a] == "const" else a for a in user_args]
         slots = spelling(ops[user], operands).slots
         n_ops, depth = 1, 1
-        for slot, a in enumerate(args[user]):
+        for slot, a in enumerate(user_args):
             k = candidates.get(a)
             if k is None or guards[k] != guards[m] or slots[slot] is None:
                 continue
