@@ -50,24 +50,33 @@ def int_safety(fn: Function) -> tuple[frozenset[str], tuple[str, ...]]:
     growth = {p: 1 for p in fn.params}        # names that may hold an int -> digit growth
     feeders: set[str] = set()
     largest = 1
+    cap = 1 << 62
     for stmt in fn.statements:
         op = OPS[stmt.op]
         if not op.keeps_int:
             continue
         operands = stmt.operands
-        real = [operands[k] for k in _real_slots(stmt.op, len(operands))]
-        if not all(map(growth.__contains__, real)):     # constants (floats) are never keys
-            continue
-        sizes = [growth[x] for x in real]
-        if op.int_growth == "sum":
-            size = sum(sizes)
-        elif op.int_growth == "power":
-            size = sizes[0] * max(1, abs(int(stmt.operands[op.int_operands[0]])))
+        sizes = []
+        for k in _real_slots(stmt.op, len(operands)):
+            size = growth.get(operands[k])      # None: a constant or a float-only name
+            if size is None:
+                break
+            sizes.append(size)
         else:
-            size = max(sizes, default=1)
-        growth[stmt.target] = min(size, 1 << 62)
-        largest = max(largest, growth[stmt.target])
-        feeders.update(x for x in real if x in params)
+            if op.int_growth == "sum":
+                size = sum(sizes)
+            elif op.int_growth == "power":
+                size = sizes[0] * max(1, abs(int(operands[op.int_operands[0]])))
+            else:
+                size = max(sizes, default=1)
+            if size > cap:
+                size = cap
+            growth[stmt.target] = size
+            if size > largest:
+                largest = size
+            for k in _real_slots(stmt.op, len(operands)):
+                if operands[k] in params:
+                    feeders.add(operands[k])
     maybe_int = {x for x in fn.results if isinstance(x, str) and x in growth}
     feeders |= maybe_int & params
     if largest <= _INT_GROWTH and len(maybe_int) <= len(feeders):

@@ -119,11 +119,14 @@ class _Namer:
 
     def temp(self, prefix: str = "_t") -> str:
         """The next free name `_t1`, `_t2`, ... (numbered per prefix)."""
+        counters, taken, reserved = self.counters, self.taken, self.reserved
+        n = counters.get(prefix, 0)
         while True:
-            self.counters[prefix] = self.counters.get(prefix, 0) + 1
-            name = f"{prefix}{self.counters[prefix]}"
-            if name not in self.taken and name not in self.reserved:
-                self.taken.add(name)
+            n += 1
+            name = f"{prefix}{n}"
+            if name not in taken and name not in reserved:
+                counters[prefix] = n
+                taken.add(name)
                 return name
 
 
@@ -210,16 +213,20 @@ def _function(g: Graph, fname: str, params: list[str], roots: list[int],
         pinned = set(roots) | {c for _, alts in items for path in alts or () for c, _ in path}
         temps = {i for i in nodes if i not in names}
         inlined = inline_plan(g, nodes, [alts for _, alts in items], pinned, temps, inline)
+    temp = namer.temp
     for k, i in enumerate(nodes):          # temporaries, numbered in statement order
         if i not in names:
-            names[i] = namer.temp("_i" if k in inlined else "_t")
+            names[i] = temp("_i" if k in inlined else "_t")
     guard_index: dict[tuple, int] = {}
     guards: list[Guard] = []
     stmts = []
-    for k, i in enumerate(nodes):
-        stmts.append(Stmt(names[i], g.ops[i], tuple(_operand(g, a, names) for a in g.args[i]),
-                          i, _guard_for(items[k][1], guard_index, guards, names, namer),
-                          k in inlined))
+    ops, args, values = g.ops, g.args, g.values
+    for k, (i, alts) in enumerate(items):
+        guard = -1 if alts == _ALWAYS else \
+            _guard_for(alts, guard_index, guards, names, namer)
+        stmts.append(Stmt(names[i], ops[i],
+                          tuple([values[a] if ops[a] == "const" else names[a] for a in args[i]]),
+                          i, guard, k in inlined))
     return Function(fname, params, stmts, [_operand(g, r, names) for r in roots], guards)
 
 
