@@ -117,6 +117,21 @@ class _Namer:
     def claim_all(self, wanted: list[str]) -> list[str]:
         return [self.claim(w) for w in wanted]
 
+    def temps(self, prefixes: list[str]) -> list[str]:
+        """One new temporary name per prefix, in order (`temp` for each)."""
+        counters, taken, reserved = self.counters, self.taken, self.reserved
+        out = []
+        for prefix in prefixes:
+            n = counters.get(prefix, 0) + 1
+            name = f"{prefix}{n}"
+            while name in taken or name in reserved:
+                n += 1
+                name = f"{prefix}{n}"
+            counters[prefix] = n
+            taken.add(name)
+            out.append(name)
+        return out
+
     def temp(self, prefix: str = "_t") -> str:
         """The next free name `_t1`, `_t2`, ... (numbered per prefix)."""
         counters, taken, reserved = self.counters, self.taken, self.reserved
@@ -213,10 +228,12 @@ def _function(g: Graph, fname: str, params: list[str], roots: list[int],
         pinned = set(roots) | {c for _, alts in items for path in alts or () for c, _ in path}
         temps = {i for i in nodes if i not in names}
         inlined = inline_plan(g, nodes, [alts for _, alts in items], pinned, temps, inline)
-    temp = namer.temp
-    for k, i in enumerate(nodes):          # temporaries, numbered in statement order
-        if i not in names:
-            names[i] = temp("_i" if k in inlined else "_t")
+    unnamed = {}                           # node -> its first statement, if no name yet
+    for k, i in enumerate(nodes):
+        if i not in names and i not in unnamed:
+            unnamed[i] = k
+    names.update(zip(unnamed, namer.temps(["_i" if k in inlined else "_t"
+                                           for k in unnamed.values()])))
     guard_index: dict[tuple, int] = {}
     guards: list[Guard] = []
     stmts = []
