@@ -365,6 +365,10 @@ def _split(g: Graph, items: list[Item], placed: set[int]) -> list[Item] | None:
 _ALWAYS: tuple = ((),)
 
 
+_SELECTS = frozenset(name for name, op in OPS.items() if op.selects)
+_LEAVES = frozenset({"var", "const"})
+
+
 def _guard_paths(g: Graph, live: list[int], roots: list[int]) -> dict[int, tuple]:
     """For each live node, the `where` conditions under which some use needs it. A node
     that only a branch never taken reads (`where(c, where(c, a, b), ...)`: b) has none."""
@@ -374,9 +378,9 @@ def _guard_paths(g: Graph, live: list[int], roots: list[int]) -> dict[int, tuple
         alts = paths.get(i)
         if alts is None:
             continue
-        where = OPS[ops[i]].selects          # branches k > 0 are needed only when taken
+        where = ops[i] in _SELECTS           # branches k > 0 are needed only when taken
         for k, a in enumerate(args[i]):
-            if ops[a] in ("var", "const"):
+            if ops[a] in _LEAVES:
                 continue
             want = alts
             if where and k > 0:
