@@ -182,14 +182,44 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
     extra_params = extra_params or {}
     params = _Namer(reserved).claim_all([g.values[v] for v in inputs])
     functions = {}
+    live = _live(g, roots)
     for fname, rs in roots.items():
         namer = _Namer(reserved, params)
         names = dict(zip(inputs, params))
         extra = extra_params.get(fname, [])
         names.update(zip(extra, namer.claim_all([g.values[v] for v in extra])))
         functions[fname] = _function(g, fname, params + [names[v] for v in extra], rs,
-                                     names, namer, labels.get(fname, {}), inline, lazy)
+                                     live[fname], names, namer, labels.get(fname, {}),
+                                     inline, lazy)
     return Program(params, [g.values[v] for v in inputs], functions)
+
+
+def _live(g: Graph, roots: dict[str, list[int]]) -> dict[str, list[int]]:
+    """`g.live(rs)` of every function, in one backward pass over the graph (a bit per
+    function: forward, gradient and value_and_grad share most of their nodes)."""
+    live: dict[str, list[int]] = {fname: [] for fname in roots}
+    top = max((r for rs in roots.values() for r in rs), default=-1)
+    need = [0] * (top + 1)
+    for k, rs in enumerate(roots.values()):
+        for r in rs:
+            need[r] |= 1 << k
+    args = g.args
+    for i in range(top, -1, -1):
+        m = need[i]
+        if m:
+            for a in args[i]:
+                need[a] |= m
+    lists = list(live.values())
+    ops = g.ops
+    for i, m in enumerate(need):
+        if m and ops[i] not in _LEAVES:
+            k = 0
+            while m:
+                if m & 1:
+                    lists[k].append(i)
+                m >>= 1
+                k += 1
+    return live
 
 
 def _operand(g: Graph, node: int, names: dict[int, str]):
@@ -212,10 +242,9 @@ def _name_nodes(g: Graph, live: list[int], names: dict[int, str], namer: _Namer,
             names[v] = namer.claim(name)
 
 
-def _function(g: Graph, fname: str, params: list[str], roots: list[int],
+def _function(g: Graph, fname: str, params: list[str], roots: list[int], live: list[int],
               names: dict[int, str], namer: _Namer, labels: dict[int, str],
               inline: Callable[[str, list], Any] | None, lazy: bool = True) -> Function:
-    live = g.live(roots)
     _name_nodes(g, live, names, namer, labels)
     if lazy:
         paths = _guard_paths(g, live, roots)
