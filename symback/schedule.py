@@ -18,6 +18,7 @@ never evaluates `sqrt` of a negative number; the numpy backend computes everythi
 from __future__ import annotations
 
 import builtins
+import functools
 import heapq
 import keyword
 from dataclasses import dataclass, field
@@ -117,20 +118,15 @@ class _Namer:
     def claim_all(self, wanted: list[str]) -> list[str]:
         return [self.claim(w) for w in wanted]
 
-    def temps(self, prefixes: list[str]) -> list[str]:
-        """One new temporary name per prefix, in order (`temp` for each)."""
-        counters, taken, reserved = self.counters, self.taken, self.reserved
-        out = []
-        for prefix in prefixes:
-            n = counters.get(prefix, 0) + 1
-            name = f"{prefix}{n}"
-            while name in taken or name in reserved:
-                n += 1
-                name = f"{prefix}{n}"
-            counters[prefix] = n
-            taken.add(name)
-            out.append(name)
-        return out
+    def temps(self, prefix: str, count: int) -> list[str]:
+        """`count` new names `<prefix>1`, `<prefix>2`, ... in order (as `temp` would give)."""
+        start = self.counters.get(prefix, 0)
+        names = [f"{prefix}{n}" for n in range(start + 1, start + count + 1)]
+        if self.taken.isdisjoint(names) and self.reserved.isdisjoint(names):
+            self.counters[prefix] = start + count
+            self.taken.update(names)
+            return names
+        return [self.temp(prefix) for _ in range(count)]     # some are taken: skip them
 
     def temp(self, prefix: str = "_t") -> str:
         """The next free name `_t1`, `_t2`, ... (numbered per prefix)."""
@@ -183,14 +179,15 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
     params = _Namer(reserved).claim_all([g.values[v] for v in inputs])
     functions = {}
     live = _live(g, roots)
+    consts = [i for i, op in enumerate(g.ops) if op == "const"]
     for fname, rs in roots.items():
         namer = _Namer(reserved, params)
         names = dict(zip(inputs, params))
         extra = extra_params.get(fname, [])
         names.update(zip(extra, namer.claim_all([g.values[v] for v in extra])))
         functions[fname] = _function(g, fname, params + [names[v] for v in extra], rs,
-                                     live[fname], names, namer, labels.get(fname, {}),
-                                     inline, lazy)
+                                     live[fname], consts, names, namer,
+                                     labels.get(fname, {}), inline, lazy)
     return Program(params, [g.values[v] for v in inputs], functions)
 
 
@@ -243,7 +240,7 @@ def _name_nodes(g: Graph, live: list[int], names: dict[int, str], namer: _Namer,
 
 
 def _function(g: Graph, fname: str, params: list[str], roots: list[int], live: list[int],
-              names: dict[int, str], namer: _Namer, labels: dict[int, str],
+              consts: list[int], names: dict[int, str], namer: _Namer, labels: dict[int, str],
               inline: Callable[[str, list], Any] | None, lazy: bool = True) -> Function:
     _name_nodes(g, live, names, namer, labels)
     if lazy:
@@ -261,19 +258,27 @@ def _function(g: Graph, fname: str, params: list[str], roots: list[int], live: l
     for k, i in enumerate(nodes):
         if i not in names and i not in unnamed:
             unnamed[i] = k
-    names.update(zip(unnamed, namer.temps(["_i" if k in inlined else "_t"
-                                           for k in unnamed.values()])))
+    for prefix, wanted in (("_i", True), ("_t", False)):    # numbered in statement order
+        batch = [i for i, k in unnamed.items() if (k in inlined) == wanted]
+        names.update(zip(batch, namer.temps(prefix, len(batch))))
     guard_index: dict[tuple, int] = {}
     guards: list[Guard] = []
     stmts = []
-    ops, args, values = g.ops, g.args, g.values
+    texts = dict(names)                    # node -> its operand: a name, or a constant's float
+    values = g.values
+    texts.update((a, values[a]) for a in consts)
+    ops, args = g.ops, g.args
     for k, (i, alts) in enumerate(items):
         guard = -1 if alts == _ALWAYS else \
             _guard_for(alts, guard_index, guards, names, namer)
-        stmts.append(Stmt(names[i], ops[i],
-                          tuple([values[a] if ops[a] == "const" else names[a] for a in args[i]]),
-                          i, guard, k in inlined))
+        stmts.append(_stmt((names[i], ops[i], tuple(map(texts.__getitem__, args[i])), i, guard,
+                            k in inlined)))
     return Function(fname, params, stmts, [_operand(g, r, names) for r in roots], guards)
+
+
+# Stmt(*fields) without the keyword handling of a named tuple's __new__ (a third of the
+# cost of building a function's statements).
+_stmt = functools.partial(tuple.__new__, Stmt)
 
 
 # Item: (node, guard alternatives, or None for a node that no taken branch needs).
