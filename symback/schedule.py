@@ -42,6 +42,9 @@ Operand = "str | float"
 
 NEVER = -2                   # the guard of a statement no taken branch needs
 
+_SELECTS = frozenset(name for name, op in OPS.items() if op.selects)    # `where`: guards
+_LEAVES = frozenset({"var", "const"})
+
 
 class Stmt(NamedTuple):
     """`target = op(operands)`; operands are names (str) or constants (float). A named
@@ -243,10 +246,10 @@ def _function(g: Graph, fname: str, params: list[str], roots: list[int], live: l
               consts: list[int], names: dict[int, str], namer: _Namer, labels: dict[int, str],
               inline: Callable[[str, list], Any] | None, lazy: bool = True) -> Function:
     _name_nodes(g, live, names, namer, labels)
-    if lazy:
+    if lazy and not _SELECTS.isdisjoint(map(g.ops.__getitem__, live)):
         paths = _guard_paths(g, live, roots)
         items = _place(g, [(i, paths.get(i)) for i in live])
-    else:
+    else:                   # eager, or no `where`: every statement computed, in id order
         items = [(i, _ALWAYS) for i in live]
     nodes = [i for i, _ in items]
     inlined: set[int] = set()
@@ -397,10 +400,6 @@ def _split(g: Graph, items: list[Item], placed: set[int]) -> list[Item] | None:
 # A node's guard is a tuple of alternative paths, each a tuple of (condition node, branch
 # taken) from the outside in; the node is needed when any path holds. _ALWAYS: no condition.
 _ALWAYS: tuple = ((),)
-
-
-_SELECTS = frozenset(name for name, op in OPS.items() if op.selects)
-_LEAVES = frozenset({"var", "const"})
 
 
 def _guard_paths(g: Graph, live: list[int], roots: list[int]) -> dict[int, tuple]:
