@@ -61,15 +61,14 @@ def inline_plan(g: Graph, nodes: list[int], guards: list, pinned: set[int],
     """
     ops, args, values = g.ops, g.args, g.values
     uses = Counter(chain.from_iterable(map(args.__getitem__, nodes)))
-    candidates: dict[int, int] = {}           # node -> statement position
-    seen: set[int] = set()
-    twice: set[int] = set()                   # computed under two guards: keep both lines
-    for i in nodes:
-        (twice if i in seen else seen).add(i)
-    for k, i in enumerate(nodes):
-        if i in temps and uses[i] == 1 and i not in pinned and i not in twice \
-                and ops[i] in _REAL_OPS:
-            candidates[i] = k
+    inlinable = {i for i in temps if uses[i] == 1 and ops[i] in _REAL_OPS} - pinned
+    if len(set(nodes)) < len(nodes):          # computed under two guards: keep both lines
+        seen: set[int] = set()
+        twice: set[int] = set()
+        for i in nodes:
+            (twice if i in seen else seen).add(i)
+        inlinable -= twice
+    candidates = {i: k for k, i in enumerate(nodes) if i in inlinable}  # -> statement position
     inlined: set[int] = set()
     line_ops = [1] * len(nodes)               # per statement: operations of its line,
     line_depth = [1] * len(nodes)             # and levels of nesting
