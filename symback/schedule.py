@@ -266,16 +266,18 @@ def _function(g: Graph, fname: str, params: list[str], roots: list[int], live: l
         names.update(zip(batch, namer.temps(prefix, len(batch))))
     guard_index: dict[tuple, int] = {}
     guards: list[Guard] = []
-    stmts = []
     texts = dict(names)                    # node -> its operand: a name, or a constant's float
     values = g.values
     texts.update((a, values[a]) for a in consts)
-    ops, args = g.ops, g.args
-    for k, (i, alts) in enumerate(items):
-        guard = -1 if alts == _ALWAYS else \
-            _guard_for(alts, guard_index, guards, names, namer)
-        stmts.append(_stmt((names[i], ops[i], tuple(map(texts.__getitem__, args[i])), i, guard,
-                            k in inlined)))
+    operand, ops, args = texts.__getitem__, g.ops, g.args
+    stmts = list(map(_stmt, zip(           # the statements' fields, a column at a time
+        [names[i] for i in nodes],
+        [ops[i] for i in nodes],
+        [tuple(map(operand, args[i])) for i in nodes],
+        nodes,
+        [-1 if alts == _ALWAYS else _guard_for(alts, guard_index, guards, names, namer)
+         for _, alts in items],            # guards are named in statement order
+        [k in inlined for k in range(len(nodes))])))
     return Function(fname, params, stmts, [_operand(g, r, names) for r in roots], guards)
 
 
