@@ -12,6 +12,8 @@ The printers only print what these say; nothing here prints.
 
 from __future__ import annotations
 
+import functools
+
 from .ops import OPS
 from .schedule import Function, Program
 
@@ -48,29 +50,46 @@ def int_safety(fn: Function) -> tuple[frozenset[str], tuple[str, ...]]:
     growth = {p: 1 for p in fn.params}        # names that may hold an int -> digit growth
     feeders: set[str] = set()
     largest = 1
+    cap = 1 << 62
     for stmt in fn.statements:
         op = OPS.get(stmt.op)
-        if op is None:                        # a loop or scatter: floats (symback.loops)
+        if op is None or not op.keeps_int:    # None: a loop or scatter (symback.loops)
             continue
-        real = [x for k, x in enumerate(stmt.operands)
-                if op.operand_kind(k) == "real" and k not in op.int_operands]
-        if not op.keeps_int or not all(isinstance(x, str) and x in growth for x in real):
-            continue
-        sizes = [growth[x] for x in real]
-        if op.int_growth == "sum":
-            size = sum(sizes)
-        elif op.int_growth == "power":
-            size = sizes[0] * max(1, abs(int(stmt.operands[op.int_operands[0]])))
+        operands = stmt.operands
+        sizes = []
+        for k in _real_slots(stmt.op, len(operands)):
+            size = growth.get(operands[k])      # None: a constant or a float-only name
+            if size is None:
+                break
+            sizes.append(size)
         else:
-            size = max(sizes, default=1)
-        growth[stmt.target] = min(size, 1 << 62)
-        largest = max(largest, growth[stmt.target])
-        feeders.update(x for x in real if x in params)
+            if op.int_growth == "sum":
+                size = sum(sizes)
+            elif op.int_growth == "power":
+                size = sizes[0] * max(1, abs(int(operands[op.int_operands[0]])))
+            else:
+                size = max(sizes, default=1)
+            if size > cap:
+                size = cap
+            growth[stmt.target] = size
+            if size > largest:
+                largest = size
+            for k in _real_slots(stmt.op, len(operands)):
+                if operands[k] in params:
+                    feeders.add(operands[k])
     maybe_int = {x for x in fn.results if isinstance(x, str) and x in growth}
     feeders |= maybe_int & params
     if largest <= _INT_GROWTH and len(maybe_int) <= len(feeders):
         return frozenset(maybe_int), ()   # fewer conversions on the results than on the inputs
     return frozenset(), tuple(p for p in fn.params if p in feeders)
+
+
+@functools.lru_cache(maxsize=None)
+def _real_slots(name: str, n: int) -> tuple[int, ...]:
+    """The operand positions of op `name` (with `n` operands) that take real values which
+    may be ints: not conditions, not the integer constants it prints as ints (`x ** 2`)."""
+    op = OPS[name]
+    return tuple(k for k in range(n) if op.operand_kind(k) == "real" and k not in op.int_operands)
 
 
 def broadcast_results(fn: Function) -> frozenset[str]:

@@ -65,7 +65,9 @@ class Graph:
     def const(self, value: float) -> int:
         """The node of a float constant. 0.0 and -0.0 are different nodes."""
         value = float(value)
-        return self._add(("const", value.hex()), "const", (), value)
+        key = ("const", value.hex())
+        found = self._intern.get(key)       # most constants are made again (1.0, 2.0, ...)
+        return found if found is not None else self._add(key, "const", (), value)
 
     def var(self, name: str) -> int:
         """The input node named `name`."""
@@ -78,10 +80,15 @@ class Graph:
         spec = OPS[op]
         if len(args) != spec.arity:
             raise ValueError(f"{op} takes {spec.arity} operands, got {len(args)}")
-        if spec.eval is not None and all(self.ops[a] == "const" for a in args):
-            folded = _fold(spec.eval, [self.values[a] for a in args])
-            if folded is not None:
-                return self.const(folded)
+        if spec.eval is not None:
+            ops = self.ops
+            for a in args:
+                if ops[a] != "const":
+                    break
+            else:                           # constant operands only: fold
+                folded = _fold(spec.eval, [self.values[a] for a in args])
+                if folded is not None:
+                    return self.const(folded)
         if spec.simplify is not None:
             simpler = spec.simplify(self, *args)
             if simpler is not None:

@@ -212,6 +212,8 @@ def _fold_scale(g: Any, c: int, x: int) -> int | None:
 
 
 def _simplify_mul(g: Any, a: int, b: int) -> int | None:
+    if g.ops[a] not in _MUL_RULES and g.ops[b] not in _MUL_RULES:
+        return None                           # no constant, no negation: no rule applies
     for x, y in ((a, b), (b, a)):
         if g.is_const(y, 1.0):
             return x
@@ -221,6 +223,11 @@ def _simplify_mul(g: Any, a: int, b: int) -> int | None:
         if folded is not None:
             return folded
     return _hoist_neg(g, "mul", a, b)
+
+
+# The operand ops some rule of `_simplify_mul` reads (constants: x*1, x*-1, exact scaling;
+# negations: hoisting).
+_MUL_RULES = frozenset({"const", "neg"})
 
 
 def _simplify_div(g: Any, a: int, b: int) -> int | None:

@@ -23,6 +23,8 @@ it is, wherever it is printed.
 
 from __future__ import annotations
 
+from collections import Counter
+from itertools import chain
 from typing import TYPE_CHECKING, Any, Callable
 
 from .ops import OPS
@@ -33,6 +35,9 @@ if TYPE_CHECKING:
 # Bounds on one printed statement when temporaries are inlined into it.
 MAX_OPS = 8
 MAX_DEPTH = 4
+
+# The ops whose result is a number (not a condition): only they are inlined.
+_REAL_OPS = frozenset(name for name, op in OPS.items() if op.kind == "real")
 
 
 def inline_plan(g: Graph, nodes: list[int], guards: list, pinned: set[int],
@@ -55,37 +60,42 @@ def inline_plan(g: Graph, nodes: list[int], guards: list, pinned: set[int],
     user's line stays within `MAX_OPS` operations and `MAX_DEPTH` levels.
     """
     ops, args, values = g.ops, g.args, g.values
-    uses: dict[int, int] = {}
-    for i in nodes:
-        for a in args[i]:
-            uses[a] = uses.get(a, 0) + 1
-    candidates: dict[int, int] = {}           # node -> statement position
-    seen: set[int] = set()
-    twice: set[int] = set()                   # computed under two guards: keep both lines
-    for i in nodes:
-        (twice if i in seen else seen).add(i)
-    for k, i in enumerate(nodes):
-        if i in temps and uses.get(i) == 1 and i not in pinned and i not in twice \
-                and ops[i] in OPS and OPS[ops[i]].kind == "real":
-            candidates[i] = k
+    uses = Counter(chain.from_iterable(map(args.__getitem__, nodes)))
+    inlinable = {i for i in temps if uses[i] == 1 and ops[i] in _REAL_OPS} - pinned
+    if len(set(nodes)) < len(nodes):          # computed under two guards: keep both lines
+        seen: set[int] = set()
+        twice: set[int] = set()
+        for i in nodes:
+            (twice if i in seen else seen).add(i)
+        inlinable -= twice
+    candidates = {i: k for k, i in enumerate(nodes) if i in inlinable}  # -> statement position
     inlined: set[int] = set()
-    size: list[tuple[int, int]] = [(1, 1)] * len(nodes)     # (ops, depth) per line
+    line_ops = [1] * len(nodes)               # per statement: operations of its line,
+    line_depth = [1] * len(nodes)             # and levels of nesting
     for m, user in enumerate(nodes):
+        user_args = args[user]
         if ops[user] not in OPS:              # a loop: its operands stay lines of their own
             continue
-        operands = [values[a] if ops[a] == "const" else a for a in args[user]]
+        for a in user_args:
+            if a in candidates:
+                break
+        else:                                 # nothing to inline: a line of one operation
+            continue
+        operands = [values[a] if ops[a] == "const" else a for a in user_args]
         slots = spelling(ops[user], operands).slots
         n_ops, depth = 1, 1
-        for slot, a in enumerate(args[user]):
+        for slot, a in enumerate(user_args):
             k = candidates.get(a)
-            if k is None or guards[k] != guards[m] or slots[slot] is None:
+            if k is None or slots[slot] is None or guards[k] != guards[m]:
                 continue
-            sub_ops, sub_depth = size[k]
-            if n_ops + sub_ops > MAX_OPS or max(depth, sub_depth + 1) > MAX_DEPTH:
+            more, deeper = n_ops + line_ops[k], line_depth[k] + 1
+            if more > MAX_OPS or deeper > MAX_DEPTH:
                 continue
-            n_ops, depth = n_ops + sub_ops, max(depth, sub_depth + 1)
+            n_ops = more
+            if deeper > depth:
+                depth = deeper
             inlined.add(k)
-        size[m] = (n_ops, depth)
+        line_ops[m], line_depth[m] = n_ops, depth
     return inlined
 
 

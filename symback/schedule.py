@@ -18,6 +18,7 @@ never evaluates `sqrt` of a negative number; the numpy backend computes everythi
 from __future__ import annotations
 
 import builtins
+import functools
 import heapq
 import keyword
 from dataclasses import dataclass, field
@@ -41,6 +42,9 @@ MAX_ALTERNATIVES = 4
 Operand = "str | float"
 
 NEVER = -2                   # the guard of a statement no taken branch needs
+
+_SELECTS = frozenset(name for name, op in OPS.items() if op.selects)    # `where`: guards
+_LEAVES = frozenset({"var", "const"})
 
 
 class Stmt(NamedTuple):
@@ -124,13 +128,26 @@ class _Namer:
     def claim_all(self, wanted: list[str]) -> list[str]:
         return [self.claim(w) for w in wanted]
 
+    def temps(self, prefix: str, count: int) -> list[str]:
+        """`count` new names `<prefix>1`, `<prefix>2`, ... in order (as `temp` would give)."""
+        start = self.counters.get(prefix, 0)
+        names = [f"{prefix}{n}" for n in range(start + 1, start + count + 1)]
+        if self.taken.isdisjoint(names) and self.reserved.isdisjoint(names):
+            self.counters[prefix] = start + count
+            self.taken.update(names)
+            return names
+        return [self.temp(prefix) for _ in range(count)]     # some are taken: skip them
+
     def temp(self, prefix: str = "_t") -> str:
         """The next free name `_t1`, `_t2`, ... (numbered per prefix)."""
+        counters, taken, reserved = self.counters, self.taken, self.reserved
+        n = counters.get(prefix, 0)
         while True:
-            self.counters[prefix] = self.counters.get(prefix, 0) + 1
-            name = f"{prefix}{self.counters[prefix]}"
-            if name not in self.taken and name not in self.reserved:
-                self.taken.add(name)
+            n += 1
+            name = f"{prefix}{n}"
+            if name not in taken and name not in reserved:
+                counters[prefix] = n
+                taken.add(name)
                 return name
 
 
@@ -173,6 +190,8 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
     extra_params = extra_params or {}
     params = _Namer(reserved).claim_all([g.values[v] for v in inputs])
     functions = {}
+    live = _live(g, roots) if not known else {f: g.live(rs, known) for f, rs in roots.items()}
+    consts = [i for i, op in enumerate(g.ops) if op == "const"]
     for fname, rs in roots.items():
         namer = _Namer(reserved, params)
         names = dict(zip(inputs, params))
@@ -180,11 +199,39 @@ def schedule(g: Graph, inputs: list[int], roots: dict[str, list[int]],
         extra = extra_params.get(fname, [])
         names.update(zip(extra, namer.claim_all([g.values[v] for v in extra])))
         functions[fname] = _function(g, fname, params + [names[v] for v in extra], rs,
-                                     names, namer, labels.get(fname, {}), inline, lazy,
-                                     known or {})
+                                     live[fname], consts, names, namer,
+                                     labels.get(fname, {}), inline, lazy)
         functions[fname].arrays = {names[v]: g.arrays[g.values[v]] for v in inputs + extra
                                    if g.values[v] in g.arrays}
     return Program(params, [g.values[v] for v in inputs], functions)
+
+
+def _live(g: Graph, roots: dict[str, list[int]]) -> dict[str, list[int]]:
+    """`g.live(rs)` of every function, in one backward pass over the graph (a bit per
+    function: forward, gradient and value_and_grad share most of their nodes)."""
+    live: dict[str, list[int]] = {fname: [] for fname in roots}
+    top = max((r for rs in roots.values() for r in rs), default=-1)
+    need = [0] * (top + 1)
+    for k, rs in enumerate(roots.values()):
+        for r in rs:
+            need[r] |= 1 << k
+    args = g.args
+    for i in range(top, -1, -1):
+        m = need[i]
+        if m:
+            for a in args[i]:
+                need[a] |= m
+    lists = list(live.values())
+    ops = g.ops
+    for i, m in enumerate(need):
+        if m and ops[i] not in _LEAVES:
+            k = 0
+            while m:
+                if m & 1:
+                    lists[k].append(i)
+                m >>= 1
+                k += 1
+    return live
 
 
 def _operand(g: Graph, node: int, names: dict[int, str]):
@@ -207,16 +254,14 @@ def _name_nodes(g: Graph, live: list[int], names: dict[int, str], namer: _Namer,
             names[v] = namer.claim(name)
 
 
-def _function(g: Graph, fname: str, params: list[str], roots: list[int],
-              names: dict[int, str], namer: _Namer, labels: dict[int, str],
-              inline: Callable[[str, list], Any] | None, lazy: bool = True,
-              known: dict[int, str] | None = None) -> Function:
-    live = g.live(roots, known or {})
+def _function(g: Graph, fname: str, params: list[str], roots: list[int], live: list[int],
+              consts: list[int], names: dict[int, str], namer: _Namer, labels: dict[int, str],
+              inline: Callable[[str, list], Any] | None, lazy: bool = True) -> Function:
     _name_nodes(g, live, names, namer, labels)
-    if lazy:
+    if lazy and not _SELECTS.isdisjoint(map(g.ops.__getitem__, live)):
         paths = _guard_paths(g, live, roots)
         items = _place(g, [(i, paths.get(i)) for i in live])
-    else:
+    else:                   # eager, or no `where`: every statement computed, in id order
         items = [(i, _ALWAYS) for i in live]
     nodes = [i for i, _ in items]
     inlined: set[int] = set()
@@ -224,18 +269,34 @@ def _function(g: Graph, fname: str, params: list[str], roots: list[int],
         pinned = set(roots) | {c for _, alts in items for path in alts or () for c, _ in path}
         temps = {i for i in nodes if i not in names}
         inlined = inline_plan(g, nodes, [alts for _, alts in items], pinned, temps, inline)
-    for k, i in enumerate(nodes):          # temporaries, numbered in statement order
-        if i not in names:
-            names[i] = namer.temp("_i" if k in inlined else "_t")
+    unnamed = {}                           # node -> its first statement, if no name yet
+    for k, i in enumerate(nodes):
+        if i not in names and i not in unnamed:
+            unnamed[i] = k
+    for prefix, wanted in (("_i", True), ("_t", False)):    # numbered in statement order
+        batch = [i for i, k in unnamed.items() if (k in inlined) == wanted]
+        names.update(zip(batch, namer.temps(prefix, len(batch))))
     guard_index: dict[tuple, int] = {}
     guards: list[Guard] = []
-    stmts = []
-    for k, i in enumerate(nodes):
-        stmts.append(Stmt(names[i], g.ops[i], tuple(_operand(g, a, names) for a in g.args[i]),
-                          i, _guard_for(items[k][1], guard_index, guards, names, namer),
-                          k in inlined))
+    texts = dict(names)                    # node -> its operand: a name, or a constant's float
+    values = g.values
+    texts.update((a, values[a]) for a in consts)
+    operand, ops, args = texts.__getitem__, g.ops, g.args
+    stmts = list(map(_stmt, zip(           # the statements' fields, a column at a time
+        [names[i] for i in nodes],
+        [ops[i] for i in nodes],
+        [tuple(map(operand, args[i])) for i in nodes],
+        nodes,
+        [-1 if alts == _ALWAYS else _guard_for(alts, guard_index, guards, names, namer)
+         for _, alts in items],            # guards are named in statement order
+        [k in inlined for k in range(len(nodes))])))
     return Function(fname, params, stmts, [_operand(g, r, names) for r in roots], guards,
                     {i: g.values[i] for i in nodes if g.ops[i] in ("loop", "scatter")})
+
+
+# Stmt(*fields) without the keyword handling of a named tuple's __new__ (a third of the
+# cost of building a function's statements).
+_stmt = functools.partial(tuple.__new__, Stmt)
 
 
 # Item: (node, guard alternatives, or None for a node that no taken branch needs).
@@ -365,10 +426,9 @@ def _guard_paths(g: Graph, live: list[int], roots: list[int]) -> dict[int, tuple
         alts = paths.get(i)
         if alts is None:
             continue
-        op = OPS.get(ops[i])                 # None: a loop or scatter (symback.loops)
-        where = op is not None and op.selects    # branches k > 0: needed only when taken
+        where = ops[i] in _SELECTS           # branches k > 0 are needed only when taken
         for k, a in enumerate(args[i]):
-            if ops[a] in ("var", "const"):
+            if ops[a] in _LEAVES:
                 continue
             want = alts
             if where and k > 0:
