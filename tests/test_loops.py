@@ -18,7 +18,7 @@ import sys
 import pytest
 
 import symback
-from symback.errors import ArgumentError, ParseError
+from symback.errors import ArgumentError, MissingFunctionError, ParseError
 
 from oracles import array_oracle, workloads
 
@@ -248,14 +248,51 @@ def test_auto_rolls_large_sums_only():
     assert not never.expression.rolled
 
 
-def test_hessian_and_sparse_unroll_under_auto_and_refuse_under_roll():
-    text = "# vars: x[300]\nsum(x[i]**2 * x[i+1] for i in range(299))"
-    c = symback.compile(text, hessian=True, cache=False)
-    assert not c.expression.rolled and "hessian" in c.source
+def test_hessian_unrolls_small_programs_and_gives_hvp_for_large_ones():
+    text = "# vars: x[{n}]\nsum(x[i]**2 * x[i+1] for i in range({m}))"
+    small = symback.compile(text.format(n=300, m=299), hessian=True, cache=False)
+    assert not small.expression.rolled and "def hessian(" in small.source
+    large = symback.compile(text.format(n=2000, m=1999), hessian=True, cache=False)
+    assert large.expression.rolled and "def hvp(" in large.source
+    with pytest.raises(MissingFunctionError, match="use hvp"):
+        large.hessian
     with pytest.raises(ArgumentError, match="loops='unroll'"):
-        symback.compile(text, hessian=True, loops="roll", cache=False)
+        symback.compile(text.format(n=300, m=299), sparse=True, hessian=True, loops="roll",
+                        cache=False)
     with pytest.raises(ArgumentError, match="loops must be one of"):
-        symback.compile(text, loops="rolled", cache=False)
+        symback.compile(text.format(n=300, m=299), loops="rolled", cache=False)
+
+
+@pytest.mark.parametrize("name", ["rosenbrock", "pairs_if_where", "captures_and_index_numbers",
+                                  "non_affine_indices", "guards_inside_guards", "saturated",
+                                  "two_loops_one_array"])
+def test_hvp_matches_unrolled(name):
+    """Forward over reverse through loops and scatters: H v on every backend."""
+    import numpy as np
+    text, shapes, scalars = PROGRAMS[name]
+    rng = np.random.default_rng(7 + len(name))
+    point, tangent = _point(shapes, rng, scalars=scalars), _point(shapes, rng, scalars=scalars)
+    reference = symback.compile(text, hessian=True, loops="unroll", cache=False)
+    ref = _flat(reference.hvp(*_args(reference, point), *_args(reference, tangent)))
+    scale = max(abs(v) for v in ref)
+    for backend in BACKENDS:
+        rolled = symback.compile(text, hessian=True, loops="roll", backend=backend,
+                                 cache=False)
+        assert rolled.expression.rolled
+        got = _flat(rolled.hvp(*_args(rolled, point), *_args(rolled, tangent)))
+        assert max(abs(a - b) for a, b in zip(got, ref)) <= TOLERANCE * scale, backend
+
+
+def test_trust_region_newton_with_hvp():
+    """scipy's trust-ncg on Rosenbrock n = 2,000 with the rolled hvp: converges to 1."""
+    import numpy as np
+    scipy_optimize = pytest.importorskip("scipy.optimize")
+    text = ("# vars: x[2000]\nsum(100*(x[i+1] - x[i]**2)**2 + (1 - x[i])**2 "
+            "for i in range(len(x) - 1))")
+    f = symback.compile(text, hessian=True, backend="numpy", cache=False).flat()
+    result = scipy_optimize.minimize(f.fun, np.full(2000, 0.5), jac=f.jac, hessp=f.hessp,
+                                     method="trust-ncg", options={"maxiter": 500})
+    assert result.success and result.fun < 1e-9 and np.max(np.abs(result.x - 1)) < 1e-4
 
 
 ERRORS = [
