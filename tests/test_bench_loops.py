@@ -11,7 +11,7 @@ import pytest
 
 np = pytest.importorskip("numpy")
 
-from benchmarks import loops  # noqa: E402
+from benchmarks import loops
 
 
 def _central_difference(f, x, h):
