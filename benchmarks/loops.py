@@ -286,7 +286,7 @@ def child_rosenbrock(peer: str, n: int, repeat: int) -> dict:
     first = fn(arg)                         # first call: numba's and XLA's JIT
     build_s = time.perf_counter() - t0
     return {"build_s": build_s, "rel_error": rel_error(first, ref),
-            "call_s": median_time(lambda: fn(arg), repeat)}
+            "call_s": median_time(lambda: fn(arg), repeat), "load": os.getloadavg()[0]}
 
 
 def child_pairwise(peer: str, n: int, repeat: int) -> dict:
@@ -299,7 +299,7 @@ def child_pairwise(peer: str, n: int, repeat: int) -> dict:
     build_s = time.perf_counter() - t0
     ref = first if peer == "numba (hand)" else hand(X)
     return {"build_s": build_s, "rel_error": rel_error(first, ref),
-            "call_s": median_time(lambda: fn(X), repeat)}
+            "call_s": median_time(lambda: fn(X), repeat), "load": os.getloadavg()[0]}
 
 
 def child_main(spec: dict) -> dict:
@@ -361,6 +361,12 @@ def fmt_err(rec: dict, tol: float) -> str:
     return f"{e:.1e}" + ("" if e <= tol else " **FAIL**")
 
 
+def fmt_load(rec: dict) -> str:
+    """The 1-minute load average when the row's timing ended: on 2 cores, above ~1 another
+    process shared the machine with this row (ratios between rows at different loads mislead)."""
+    return f"{rec['load']:.2f}" if "load" in rec else "–"
+
+
 def cell(rec: dict, key: str, unit: str = "ms") -> str:
     if "error" in rec:
         return "error: " + rec["error"].replace("|", "/")
@@ -418,13 +424,13 @@ def section_rosenbrock(args) -> list[str]:
         recs[peer] = run_child({"kind": "rosenbrock", "peer": peer, "n": ROSEN_N, "repeat": args.repeat},
                                 args.timeout)
     lines = [f"## rosenbrock value_and_grad, N = {ROSEN_N:,} (median of {args.repeat}, ms)", "",
-             "| implementation | call (ms) | build + first call (ms) | rel err vs hand numpy |",
-             "|---|---|---|---|"]
+             "| implementation | call (ms) | build + first call (ms) | rel err vs hand numpy | load |",
+             "|---|---|---|---|---|"]
     for peer in ROSEN_PEERS:
         r = recs[peer]
         name = peer + (' (loops="roll")' if peer.startswith("symback") else "")
         build = "–" if peer == "numpy (hand)" or "error" in r else cell(r, "build_s")   # error: shown once
-        lines.append(f"| {name} | {cell(r, 'call_s')} | {build} | {fmt_err(r, ROSEN_TOL)} |")
+        lines.append(f"| {name} | {cell(r, 'call_s')} | {build} | {fmt_err(r, ROSEN_TOL)} | {fmt_load(r)} |")
     lines += ["", "| ratio (call times) | measured | target | met |", "|---|---|---|---|"]
     for num, den, target in [("symback numpy", "numpy (hand)", "<= 1.3"),
                              ("symback numba", "numpy (hand)", "< 1"),
@@ -457,12 +463,12 @@ def section_pairwise(args) -> list[str]:
     pairs = PAIR_N * (PAIR_N - 1) // 2
     lines = [(f"## pairwise Lennard-Jones, {PAIR_N:,} particles ({pairs:,} pairs), value_and_grad "
               f"(median of {args.repeat}, ms)"), "",
-             "| implementation | call (ms) | build + first call (ms) | rel err vs hand numba |",
-             "|---|---|---|---|"]
+             "| implementation | call (ms) | build + first call (ms) | rel err vs hand numba | load |",
+             "|---|---|---|---|---|"]
     for peer, r in recs.items():
         name = peer + (' (loops="roll")' if peer.startswith("symback") else "")
         build = "–" if "error" in r else cell(r, "build_s")   # an error is shown once
-        lines.append(f"| {name} | {cell(r, 'call_s')} | {build} | {fmt_err(r, PAIR_TOL)} |")
+        lines.append(f"| {name} | {cell(r, 'call_s')} | {build} | {fmt_err(r, PAIR_TOL)} | {fmt_load(r)} |")
     lines += ["", "| ratio (call times) | measured | target | met |", "|---|---|---|---|",
               ratio_row("symback numba / numba (hand)", recs["symback numba"], recs["numba (hand)"], "<= 1.5"),
               ""]
