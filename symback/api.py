@@ -48,7 +48,7 @@ from .source import module_name as _module_name
 def parse(expr: str, inputs: Sequence[str] | None = None, *,
           max_chars: int | None = DEFAULT_MAX_CHARS,
           max_nodes: int | None = DEFAULT_MAX_NODES, strict: bool = False,
-          shapes: dict[str, Any] | None = None) -> Expression:
+          shapes: dict[str, Any] | None = None, loops: str = "auto") -> Expression:
     """Parse an expression into its computation graph (`Expression.graph`).
 
     Args:
@@ -71,7 +71,7 @@ def parse(expr: str, inputs: Sequence[str] | None = None, *,
     check_options(max_chars=max_chars, max_nodes=max_nodes, strict=strict)
     declared = _input_names(inputs, "inputs") if inputs is not None else _declared(expr)
     return _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes,
-                        strict=strict, shapes=_all_shapes(expr, shapes))
+                        strict=strict, shapes=_all_shapes(expr, shapes), loops=loops)
 
 
 def _all_shapes(expr: object, shapes: dict[str, Any] | None) -> dict[str, tuple[int, ...]]:
@@ -164,9 +164,11 @@ class Compiled:
             fn = self._own(name)
             if fn is None:
                 raise MissingFunctionError(missing_message(name, self.module.__all__))
-            fn = hand_out(self, name, fn, numbers_only=PRINTERS[self.backend].scalars_only
-                          and not any(self.shapes.values()),
-                          data=PRINTERS[self.backend].data_calls)
+            printer = PRINTERS[self.backend]
+            arrays = any(self.shapes.values())
+            fn = hand_out(self, name, fn, numbers_only=printer.scalars_only and not arrays,
+                          data=printer.data_calls,
+                          float64_arrays=arrays and printer.array_style == "indexed")
             self._functions[name] = fn
         return fn
 
@@ -281,7 +283,14 @@ class Compiled:
     def sympy(self) -> Any:
         """The value and gradient as sympy expressions: `symback.to_sympy(self)`."""
         from .sympy_graph import gradient_to_sympy
-        return gradient_to_sympy(self.expression, list(self.wrt))
+        expression = self.expression
+        if expression.rolled:               # sympy gets every term (the loops unrolled)
+            expression = _parse.parse(expression.text, list(expression.inputs),
+                                      max_nodes=None, max_chars=None,
+                                      shapes=expression.shapes, loops="unroll")
+            return gradient_to_sympy(expression, [e for n in self.wrt
+                                                  for e in element_names(n, self.shapes)])
+        return gradient_to_sympy(expression, list(self.wrt))
 
     def __repr__(self) -> str:
         return (f"<symback.Compiled {self.name}: {', '.join(self.outputs)} of "

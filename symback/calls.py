@@ -72,14 +72,24 @@ def _call_data(holder: _Holder, *args: Any, **options: Any) -> Any:
     return call(holder, args, options)
 
 
+def _call_float64(holder: _Holder, *args: Any) -> Any:
+    # numba compiles for float64 arrays: lists, tuples and other dtypes are converted
+    # (a list would be a "reflected list" without .shape, an int array a second compile).
+    import numpy
+    return holder.fn(*[numpy.ascontiguousarray(a, dtype=numpy.float64)
+                       if isinstance(a, (list, tuple, numpy.ndarray)) else a for a in args])
+
+
 def hand_out(owner: Any, name: str, fn: Callable[..., Any],
-             numbers_only: bool, data: bool = False) -> Callable[..., Any]:
+             numbers_only: bool, data: bool = False, float64_arrays: bool = False
+             ) -> Callable[..., Any]:
     """`fn`, the module's function `name`, as `Compiled` hands it out (see the module
     docstring). `numbers_only`: the python backend, whose functions take no arrays.
     `data`: the numpy backend, whose functions also take dask arrays, DataFrames, inputs
-    by name and `reduce=` (see symback.data)."""
+    by name and `reduce=` (see symback.data). `float64_arrays`: the numba backend with
+    array inputs, whose compiled functions take float64 arrays (sequences are converted)."""
     holder = _Holder(owner, name, fn, numbers_only)
-    code = _call_data if data else _call
+    code = _call_data if data else _call_float64 if float64_arrays else _call
     method = types.FunctionType(code.__code__, code.__globals__, name)
     method.__doc__ = fn.__doc__
     method.__qualname__ = getattr(fn, "__qualname__", name)

@@ -113,7 +113,7 @@ def prepare(expr: str | Expression, wrt: Sequence[str] | str | None = None, *,
     declared = source.input_names(wrt, "wrt") if wrt is not None \
         else source.declared_inputs(expr)
     expression = parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes,
-                       shapes=source.declared_array_shapes(expr))
+                       shapes=source.declared_array_shapes(expr), loops="unroll")
     if wrt is not None and expression.shapes:       # an array stands for its elements
         declared = [e for n in declared for e in element_names(n, expression.shapes)]
     return expression, (declared if wrt is not None else list(expression.inputs))

@@ -19,7 +19,7 @@ from typing import Callable
 from .graph import Graph
 from .indices import text as index_text
 from .loops import Loop, Scatter
-from .reverse import gradient, local_partials, times
+from .reverse import gradient, local_partials, selection, times
 
 
 @dataclass
@@ -133,6 +133,10 @@ def _loop_tangent(g: Graph, node: int, tangent_of: Callable[[int], int | None]) 
     """The tangent a rolled sum gets from its arrays: the sum loop of
     d(body)/d(x[index]) * v_x[index] over the reads of arrays with a tangent array."""
     spec: Loop = g.values[node]
+    if spec.kind != "sum":                    # a min or max: through its selection
+        selected, count = selection(g, node)
+        moved = _loop_tangent(g, selected, tangent_of)
+        return None if moved is None else g.apply("div", moved, count)
     args = g.args[node]
     first = len(spec.arrays)
     seeds, reads, names, nodes = _tangent_reads(g, spec, args[:first], tangent_of)

@@ -19,6 +19,7 @@ Three styles, after `Printer.array_style`:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -249,9 +250,15 @@ def _nest_runs(printer: Any, runs: list[_Run], arrays: dict[str, tuple[int, ...]
         return inner + [f"{first.target} = {values[0]}"]
     before, k = [], 0
     for run in runs:
-        if run.seed is None:
+        if run.seed is None and run.loop.kind == "sum":
             before.append(f"{run.target} = 0.0")
             inner.append(f"{run.target} += {values[k]}")
+            k += 1
+            continue
+        if run.seed is None:                  # min, max
+            start = printer.number(math.inf if run.loop.kind == "min" else -math.inf)
+            before.append(f"{run.target} = {start}")
+            inner.append(f"{run.target} = {run.loop.kind}({run.target}, {values[k]})")
             k += 1
             continue
         for v, _ in run.items:

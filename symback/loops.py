@@ -33,8 +33,11 @@ from . import indices
 from .graph import Graph
 from .indices import Index
 
-# `loops="auto"` rolls a sum comprehension of at least this many iterations.
+# `loops="auto"` rolls a sum, min or max comprehension of at least this many iterations.
 AUTO_ROLL = 256
+
+# The reductions that stay loops (`prod` is unrolled).
+ROLLED = ("sum", "min", "max")
 
 LOOP_MODES = ("auto", "roll", "unroll")
 
@@ -51,10 +54,15 @@ class Clause:
 
 @dataclass(eq=False)
 class Loop:
-    """A rolled reduction: sum of `body[result]` over the iterations of `clauses`.
+    """A rolled reduction: the sum, min or max of `body[result]` over the iterations of
+    `clauses`.
+
+    A min or max is differentiated through its *selection* (`reverse.selection`): the
+    iterations whose value equals the result share its derivative equally, as sum loops
+    of `where(f == L, ..., 0)` divided by their count.
 
     Attributes:
-        kind: "sum" (the only rolled reduction; prod, min and max are unrolled).
+        kind: "sum", "min" or "max".
         clauses: the `for` and `if` clauses, outermost first.
         body: the body graph (shared by the loops derived from this one).
         result: the body node summed.
@@ -74,10 +82,11 @@ class Loop:
     captures: tuple[int, ...]
     pos: int = 0
     _partials: dict[int, int] = field(default_factory=dict, repr=False)
+    _selection: tuple[int, int] | None = field(default=None, repr=False)
 
     def derived(self, result: int) -> "Loop":
         """The sum loop over the same iterations of another body node (a partial)."""
-        return replace(self, kind="sum", result=result, _partials={})
+        return replace(self, kind="sum", result=result, _partials={}, _selection=None)
 
     @property
     def loop_vars(self) -> tuple[str, ...]:
@@ -207,5 +216,5 @@ def index_in_range(clauses: tuple[Clause, ...], index: Index, size: int,
         return span[0] if span[0] < 0 else span[1]
     return None
 
-__all__ = ["AUTO_ROLL", "LOOP_MODES", "Clause", "Loop", "Scatter", "count_at_least",
+__all__ = ["AUTO_ROLL", "LOOP_MODES", "ROLLED", "Clause", "Loop", "Scatter", "count_at_least",
            "index_in_range", "iterations", "ranges"]

@@ -114,12 +114,12 @@ def _sigmoid(x):
     e = numpy.exp(-numpy.abs(x))
     return (numpy.where(x >= 0.0, 1.0, e) / (1.0 + e))[()]'''
 
-SUM_LAST = '''\
-def _sum_last(value, m):
-    """The sum over the last (iteration) axis of a loop body's value that may be the same
-    for every iteration (shape S + (1,), or a number): `m` iterations of it."""
+SPREAD = '''\
+def _spread(value, m):
+    """A loop body's value that is the same for every iteration (shape S + (1,), or a
+    number) over its m iterations: shape S + (m,)."""
     shape = numpy.shape(value)
-    return numpy.sum(numpy.broadcast_to(value, shape[:len(shape) - 1] + (m,)), axis=-1)'''
+    return numpy.broadcast_to(value, shape[:len(shape) - 1] + (m,))'''
 
 SCATTER_ADD = '''\
 def _scatter_add(target, index, values, m):
@@ -143,7 +143,7 @@ HELPERS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "_erf": (ERF, (), ("_erfc_pos",)),
     "_erfc": (ERFC, (), ("_erfc_pos",)),
     "_sigmoid": (SIGMOID, (), ()),
-    "_sum_last": (SUM_LAST, (), ()),
+    "_spread": (SPREAD, (), ()),
     "_scatter_add": (SCATTER_ADD, (), ()),
 }
 

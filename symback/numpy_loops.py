@@ -203,10 +203,9 @@ def numpy_loop_lines(printer: Any, fn: Function, stmt: Stmt,
     lines += inner
     if not spec.clauses:                      # an element read: no iteration axis
         return lines + [f"{stmt.target} = {value}"]
-    if _varies(spec, spec.result):
-        return lines + [f"{stmt.target} = numpy.sum({value}, axis=-1)"]
-    printer.helper("_sum_last")
-    return lines + [f"{stmt.target} = _sum_last({value}, {space.count})"]
+    if not _varies(spec, spec.result):
+        value = f"{printer.helper('_spread')}({value}, {space.count})"
+    return lines + [f"{stmt.target} = numpy.{spec.kind}({value}, axis=-1)"]
 
 
 def _varies(spec: Loop, node: int) -> bool:
@@ -284,8 +283,8 @@ def _add(printer: Any, target: str, index: tuple[Index, ...], value: str, space:
     if space.sliced:
         text = space.read(target, index)
         if text.endswith(", None]"):          # the same element on every iteration
-            printer.helper("_sum_last")
-            return f"{text[:-7]}] += _sum_last({value}, {space.count})"
+            printer.helper("_spread")
+            return f"{text[:-7]}] += numpy.sum(_spread({value}, {space.count}), axis=-1)"
         return f"{text} += {value}"
     printer.helper("_scatter_add")
     parts = ", ".join(indices.text(i, True) for i in index)

@@ -39,7 +39,15 @@ from .functions import DEF_HEAD, Function, defined_later, expand, param_name
 from .graph import DEFAULT_MAX_NODES, Graph
 from . import indices
 from .indices import text as index_text
-from .loops import AUTO_ROLL, LOOP_MODES, Clause, Loop, count_at_least, index_in_range
+from .loops import (
+    AUTO_ROLL,
+    LOOP_MODES,
+    ROLLED,
+    Clause,
+    Loop,
+    count_at_least,
+    index_in_range,
+)
 from .ops import BINARY, CONSTANTS, FUNCTIONS, OPS, VARIADIC
 from .typos import near_misses
 
@@ -789,7 +797,7 @@ class _Parser:
         if name in self.shapes:
             self.used_inputs.setdefault(name, tok.pos)
             arr = self.array_input(name)
-            return _Val(-1, "array", tok.pos, name, arr.elems, arr.shape)
+            return _Val(arr.node, "array", tok.pos, name, arr.elems, arr.shape)
         if name in self.elements:
             raise self.error(f"{quote(name)} is the name of {self.elements[name]}; write "
                              f"{self.elements[name]}", tok)
@@ -855,7 +863,7 @@ class _Parser:
         """Asked by the Expander for each comprehension: its clauses if it stays a loop
         (a `sum` of enough iterations, or every `sum` with loops="roll"), else None. A body
         that indexes a list (`r = [...]; sum(r[i] ...)`) is unrolled: loops read inputs."""
-        if (self.loops == "unroll" or opener.text != "sum" or self.scope is not None
+        if (self.loops == "unroll" or opener.text not in ROLLED or self.scope is not None
                 or self.loop is not None or (self.shapes and not self.whole)):
             return None
         for k, t in enumerate(body[:-1]):
@@ -880,6 +888,8 @@ class _Parser:
         found = tuple(clauses)
         if self.loops == "auto" and not count_at_least(found, AUTO_ROLL):
             return None
+        if opener.text != "sum" and not count_at_least(found, 1):
+            raise self.error(f"{opener.text}() of an empty range", opener)
         return found
 
     def rolled(self, tok: _Tok) -> _Val:
@@ -905,7 +915,7 @@ class _Parser:
             self.graph, self.toks, self.tok, self.ahead = saved
             self.loop = None
         arrays = tuple(dict.fromkeys(a for a, _ in scope.reads.values()))
-        spec = Loop("sum", clauses, scope.body, val.node, scope.reads, arrays,
+        spec = Loop(tok.text, clauses, scope.body, val.node, scope.reads, arrays,
                     tuple(scope.captures.values()), tok.pos)
         return _Val(self.loop_node(spec, list(scope.captures)), "real", tok.pos)
 
@@ -944,7 +954,7 @@ class _Parser:
         """sum(x) and dot(a, b) of whole-array inputs as a rolled loop, when loops roll and
         the arrays are large enough; else None (they are unrolled)."""
         name = tok.text
-        if (name not in ("sum", "dot") or not self.whole or self.loops == "unroll"
+        if (name not in ROLLED + ("dot",) or not self.whole or self.loops == "unroll"
                 or not args or not all(a.kind == "array" and a.node >= 0 for a in args)
                 or len({a.shape for a in args}) != 1 or len(args) != (2 if name == "dot" else 1)):
             return None
@@ -965,7 +975,8 @@ class _Parser:
         nodes = list(reads)
         result = nodes[0] if len(nodes) == 1 else body.apply("mul", nodes[0], nodes[-1])
         arrays = tuple(dict.fromkeys(a.name for a in args))
-        spec = Loop("sum", clauses, body, result, reads, arrays, (), tok.pos)  # type: ignore
+        spec = Loop("sum" if name == "dot" else name, clauses, body, result, reads,  # type: ignore
+                    arrays, (), tok.pos)
         return _Val(self.loop_node(spec, []), "real", tok.pos)
 
     def length(self, tok: _Tok, axis: int) -> int:

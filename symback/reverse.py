@@ -16,7 +16,7 @@ branch that `where` did not take contributes an exact 0 -- never `0 * inf = nan`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 from .graph import Graph, Node
@@ -68,9 +68,13 @@ def gradient(g: Graph, output: int, wrt: list[int]) -> Gradient:
         if op in ("var", "const"):
             continue
         if op == "loop":                   # the arrays it reads: scattered at the end
+            loop, seed = i, a
+            if g.values[i].kind != "sum":  # a min or max: through its selection
+                loop, count = selection(g, i)
+                seed = g.apply("div", a, count)
             for arr in g.args[i][:len(g.values[i].arrays)]:
                 if active[arr]:
-                    scatters.setdefault(arr, []).append((i, a))
+                    scatters.setdefault(arr, []).append((loop, seed))
         for _, arg, partial in local_partials(g, i, active):
             term = times(g, a, partial)
             if term is None:
@@ -124,6 +128,12 @@ def _loop_partials(g: Graph, node: int, active: bytearray) -> Iterator[tuple[int
     spec: Loop = g.values[node]
     args = g.args[node]
     first = len(spec.arrays)
+    if spec.kind != "sum":                    # d(min)/dc = (selected sum of df/dc) / count
+        selected, count = selection(g, node)
+        for k, arg, p in _loop_partials(g, selected, active):
+            if k < len(args):                 # not the min itself (a condition only)
+                yield k, arg, g.apply("div", p, count) if not g.is_const(p, 0.0) else p
+        return
     for k, cap in enumerate(spec.captures):
         arg = args[first + k]
         if not active[arg]:
@@ -136,6 +146,24 @@ def _loop_partials(g: Graph, node: int, active: bytearray) -> Iterator[tuple[int
             yield first + k, arg, g.const(0.0)
         else:
             yield first + k, arg, g.structure("loop", spec.derived(p), args)
+
+
+def selection(g: Graph, node: int) -> tuple[int, int]:
+    """For a rolled min or max L = min_i f_i: the sum loop of where(f_i == L, f_i, 0) and
+    the count loop of where(f_i == L, 1, 0), L captured as a condition only. The selected
+    sum has the min's derivative times the count (ties share it equally)."""
+    spec: Loop = g.values[node]
+    if spec._selection is None:
+        body = spec.body
+        chosen = body.apply("eq", spec.result, body.var(f"@{node}"))
+        zero = body.const(0.0)
+        captures = spec.captures + (body.var(f"@{node}"),)
+        args = g.args[node] + (node,)
+        loops = [g.structure("loop", replace(spec.derived(body.apply("where", chosen, r, zero)),
+                                             captures=captures), args)
+                 for r in (spec.result, body.const(1.0))]
+        spec._selection = (loops[0], loops[1])
+    return spec._selection
 
 
 def scatter(g: Graph, array: int, terms: list[tuple[int, int]]) -> int:

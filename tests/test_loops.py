@@ -111,6 +111,13 @@ PROGRAMS = {
     "inner_constant_loop": ("# vars: W[10, 3] x[3]\n"
                             "sum(tanh(sum(W[i, k]*x[k] for k in range(3)))**2 "
                             "for i in range(10))", {"W": (10, 3), "x": (3,)}, ()),
+    "min_and_max": ("# vars: x[40] t\n"
+                    "max(sin(t*x[i]) * x[i+1] for i in range(39)) "
+                    "+ min(x[i]**2 - t*i for i in range(40)) + max(x) * min(x)",
+                    {"x": (40,)}, ("t",)),
+    "closest_pair": ("# vars: X[10, 2]\n"
+                     "min((X[i,0]-X[j,0])**2 + (X[i,1]-X[j,1])**2 "
+                     "for i in range(10) for j in range(i+1, 10))", {"X": (10, 2)}, ()),
     "two_loops_one_array": ("# vars: x[50] c\n"
                             "u = sum(c*x[i]**2 for i in range(50))\n"
                             "v = sum(cos(x[i] - x[i+1]) for i in range(49))\n"
@@ -178,8 +185,11 @@ def _random_program(rng: random.Random) -> tuple[str, dict, tuple]:
             return f"where({cond}, {a}, {b})"
         return f"sqrt(({a})**2 + 1)"
 
+    kind = rng.choice(["sum", "sum", "min", "max"])
+    if kind != "sum" and "if" in clauses:
+        clauses = clauses[:clauses.index(" if")]        # never an empty min
     text = (f"# vars: x[{size}] M[{size}, 2] t\ns = t**2 + 1\n"
-            f"sum({expr(3)} {clauses}) * t + x[0]")
+            f"{kind}({expr(3)} {clauses}) * t + x[0]")
     return text, {"x": (size,), "M": (size, 2)}, ("t",)
 
 
@@ -265,7 +275,7 @@ def test_hessian_unrolls_small_programs_and_gives_hvp_for_large_ones():
 
 @pytest.mark.parametrize("name", ["rosenbrock", "pairs_if_where", "captures_and_index_numbers",
                                   "non_affine_indices", "guards_inside_guards", "saturated",
-                                  "two_loops_one_array"])
+                                  "two_loops_one_array", "min_and_max", "closest_pair"])
 def test_hvp_matches_unrolled(name):
     """Forward over reverse through loops and scatters: H v on every backend."""
     import numpy as np
@@ -305,6 +315,7 @@ ERRORS = [
     ("r = [1, 2, 3]; sum(r[i] * x[i] for i in range(3))", None, 0, 0),
     ("sum(sum(x) * x[i] for i in range(5))", "bind it to a name before the loop", 1, 5),
     ("sum(x[i] for i in range(5) if x)", "'x' is not one", 1, 31),
+    ("min(x[i] for i in range(5) if i > 7)", "min() of an empty range", 1, 1),
 ]
 
 
