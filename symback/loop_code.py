@@ -54,7 +54,13 @@ def body_code(printer: Any, body: Graph, roots: list[int], texts: dict[str, str]
     `texts` maps body var names to their text in this place; `used` are names the body may
     not take (it grows with the body's names); `known` are body nodes computed before, by
     name; the nodes in `keep` are not freed (a later loop reads them, see numpy_loops)."""
-    variables = [body.lookup_var(n) for n in body.variables()]
+    if all(body.ops[r] in ("var", "const") for r in roots):    # an element read: no code
+        return [], [printer.operand(body.values[r]) if body.ops[r] == "const"
+                    else texts.get(body.values[r], body.values[r]) for r in roots], {}
+    needed = set(roots)
+    for i in body.live(roots, known or {}):
+        needed.update(body.args[i])
+    variables = [v for v in needed if body.ops[v] == "var"]
     program = schedule(body, variables, {"body": roots},  # type: ignore[arg-type]
                        reserved=printer.reserved | frozenset(used),
                        inline=printer.spelling if printer.inline else None, lazy=printer.lazy,
@@ -167,6 +173,7 @@ class _Fusion:
     def __init__(self, printer: Any, fn: Function) -> None:
         self.joined: dict[str, list[Stmt]] = {}
         self.absorbed: set[str] = set()
+        self.taken = taken_names(fn)
         defined = {p: -1 for p in fn.params}
         for k, stmt in enumerate(fn.statements):
             defined.setdefault(stmt.target, k)
@@ -208,7 +215,12 @@ def loop_lines(printer: Any, fn: Function, stmt: Stmt, arrays: dict[str, tuple[i
     fusion = _Fusion.of(printer, fn)
     if stmt.target in fusion.absorbed:
         return []
-    used = taken_names(fn)
+    spec = fn.structures[stmt.node]
+    if isinstance(spec, Loop) and spec.is_read():    # x[3] outside any loop
+        (array, index), = spec.reads.values()
+        name = printer.operand(stmt.operands[0])
+        return [f"{stmt.target} = {element(printer.array_style, name, index, arrays[name])}"]
+    used = set(fusion.taken)
     lines: list[str] = []
     statements = [stmt] + fusion.joined.get(stmt.target, [])
     runs: list[_Run] = []

@@ -123,9 +123,14 @@ def body_ops(spec: "Loop | Scatter") -> int:
     """The operations of one iteration of a loop's body (of every term of a scatter), at
     least 1: the element read of a loop without clauses counts as one."""
     if isinstance(spec, Loop):
-        return max(1, len(spec.body.live([spec.result])))
-    return max(1, sum(len(loop.body.live([t for _, t in items]))
-                      for loop, _, items in spec.terms))
+        return _ops(spec.body, [spec.result])
+    return max(1, sum(_ops(loop.body, [t for _, t in items]) for loop, _, items in spec.terms))
+
+
+def _ops(body: Graph, roots: list[int]) -> int:
+    if all(body.ops[r] in ("var", "const") for r in roots):     # an element read
+        return 1
+    return max(1, len(body.live(roots)))
 
 
 def iterations(clauses: tuple[Clause, ...], cap: int | None = None) -> Iterator[dict[str, int]]:

@@ -145,10 +145,13 @@ class _Shared:
         self.need: dict[tuple, dict[int, int]] = {}
         self.known: dict[tuple, dict[int, str]] = {}
         self.kept: set[str] = set()           # their names: no later loop may reuse them
+        self.taken = taken_names(fn)
         for stmt in fn.statements:
             spec = fn.structures.get(stmt.node)
-            if spec is not None:
+            if spec is not None and not (isinstance(spec, Loop) and spec.is_read()):
                 for key, roots, body in _uses(spec, _operands(stmt, printer)):
+                    if not key[1]:            # an element read outside loops: nothing shared
+                        continue
                     counts = self.need.setdefault(key, {})
                     for n in body.live(roots):
                         counts[n] = counts.get(n, 0) + 1
@@ -190,8 +193,12 @@ def numpy_loop_lines(printer: Any, fn: Function, stmt: Stmt,
                      arrays: dict[str, tuple[int, ...]]) -> list[str]:
     """The lines of a loop or scatter statement of a numpy function."""
     spec = fn.structures[stmt.node]
+    if isinstance(spec, Loop) and spec.is_read():    # x[3] outside any loop
+        (array, index), = spec.reads.values()
+        name = printer.operand(stmt.operands[0])
+        return [f"{stmt.target} = {name}[..., {', '.join(map(indices.text, index))}]"]
     shared = _Shared.of(printer, fn)
-    used = taken_names(fn) | shared.kept
+    used = shared.taken | shared.kept
     operands = _operands(stmt, printer)
     if isinstance(spec, Scatter):
         return _scatter(printer, stmt.target, spec, operands, used, shared)
@@ -257,7 +264,9 @@ def _scatter(printer: Any, target: str, spec: Scatter, operands: list[str],
         lines += space.lines
         texts = _texts(printer, loop, rest, space, lines, used)
         roots = [t for _, t in items]
-        if _reads_seed(loop.body, roots):
+        if not loop.clauses:                  # x[3] outside loops: d_x[..., 3] += seed
+            texts["@seed"] = seed
+        elif _reads_seed(loop.body, roots):
             texts["@seed"] = fresh("_seed", used)
             lines.append(f"{texts['@seed']} = {_axis(seed, loop)}")
         inner, values = shared.code(printer, _key(loop, rest), loop.body, roots, texts, used)

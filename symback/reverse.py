@@ -178,7 +178,8 @@ def scatter(g: Graph, array: int, terms: list[tuple[int, int]]) -> int:
         body = spec.body
         seed_var = body.const(g.values[seed]) if g.ops[seed] == "const" else body.var("@seed")
         reads = [v for v, (a, _) in spec.reads.items() if a == name]
-        partials = gradient(body, spec.result, reads).grads
+        partials = [body.const(1.0)] if spec.is_read() else \
+            gradient(body, spec.result, reads).grads       # (x[3] outside loops: 1)
         items = [(v, t) for v, p in zip(reads, partials)
                  if (t := times(body, seed_var, p)) is not None]
         if items:
