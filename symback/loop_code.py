@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from . import indices
 from .graph import Graph
@@ -46,14 +46,16 @@ def fresh(prefix: str, used: set[str]) -> str:
 
 
 def body_code(printer: Any, body: Graph, roots: list[int], texts: dict[str, str],
-              used: set[str], known: dict[int, str] | None = None, keep: set[int] = set()
+              used: set[str], known: dict[int, str] | None = None, keep: set[int] = set(),
+              rewrite: Callable[[Function], dict[str, str]] | None = None
               ) -> tuple[list[str], list[str], dict[int, str]]:
     """The lines computing `roots` of a body graph, the texts of the roots, and the names
     of the body nodes in `keep` it computed.
 
     `texts` maps body var names to their text in this place; `used` are names the body may
     not take (it grows with the body's names); `known` are body nodes computed before, by
-    name; the nodes in `keep` are not freed (a later loop reads them, see numpy_loops)."""
+    name; the nodes in `keep` are not freed (a later loop reads them, see numpy_loops);
+    `rewrite(fn)` may give other right-hand sides for some statements, by target."""
     if all(body.ops[r] in ("var", "const") for r in roots):    # an element read: no code
         return [], [printer.operand(body.values[r]) if body.ops[r] == "const"
                     else texts.get(body.values[r], body.values[r]) for r in roots], {}
@@ -79,7 +81,14 @@ def body_code(printer: Any, body: Graph, roots: list[int], texts: dict[str, str]
         + list((known or {}).values())                       # never freed (`del`)
     used.update(s.target for s in fn.statements)
     used.update(g.target for g in fn.guards)
-    return printer.body(fn), [printer.operand(x) for x in fn.results], computed
+    lines = printer.body(fn)
+    if rewrite is not None:
+        other = rewrite(fn)
+        for k, line in enumerate(lines):
+            target = line.split(" = ", 1)[0]
+            if target in other and " = " in line:
+                lines[k] = f"{target} = {other[target]}"
+    return lines, [printer.operand(x) for x in fn.results], computed
 
 
 def _operands(stmt: Stmt, printer: Any) -> list[str]:

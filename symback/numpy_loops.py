@@ -145,6 +145,8 @@ class _Shared:
         self.need: dict[tuple, dict[int, int]] = {}
         self.known: dict[tuple, dict[int, str]] = {}
         self.kept: set[str] = set()           # their names: no later loop may reuse them
+        self.shapes: dict[str, frozenset] = {}   # input texts and kept names -> what their
+                                                 # shape is the broadcast of (`_in_place`)
         self.taken = taken_names(fn)
         for stmt in fn.statements:
             spec = fn.structures.get(stmt.node)
@@ -166,12 +168,63 @@ class _Shared:
     def code(self, printer: Any, key: tuple, body: Any, roots: list[int], texts: dict[str, str],
              used: set[str]) -> tuple[list[str], list[str]]:
         known = self.known.setdefault(key, {})
-        keep = {n for n, c in self.need.get(key, {}).items() if c > 1}
+        shared = {n for n, c in self.need.get(key, {}).items() if c > 1}
+        # Kept: the shared values some other value reads (not those only shared values
+        # read: a later loop starts from the shared values that read them).
+        keep = {a for n in self.need.get(key, {}) if n not in shared
+                for a in body.args[n] if a in shared}
+        sources: dict[str, frozenset] = {}
+
+        def rewrite(fn: Function) -> dict[str, str]:
+            return _in_place(printer, fn, self.shapes, sources)
+
         lines, values, computed = body_code(printer, body, roots, texts, used, dict(known),
-                                            keep)
+                                            keep, rewrite)
+        self.shapes.update((name, sources[name]) for name in computed.values()
+                           if name in sources)
         known.update(computed)
         self.kept.update(computed.values())
         return lines, values
+
+
+# Ops whose numpy spelling has a ufunc with `out=`, for in-place statements.
+_UFUNCS = {"add": "numpy.add", "sub": "numpy.subtract", "mul": "numpy.multiply",
+           "div": "numpy.divide", "neg": "numpy.negative"}
+
+
+def _in_place(printer: Any, fn: Function, shapes: dict[str, frozenset],
+              sources: dict[str, frozenset]) -> dict[str, str]:
+    """Statements of a loop body that can write into the buffer of an operand instead of a
+    new array (`numpy.multiply(_t3, _t4, out=_t3)`): a temporary of this body that is read
+    for the last time there and already has the result's shape. Every body op is
+    elementwise, so a value's shape is the broadcast of the shapes of the inputs it is
+    computed from; an operand computed from all the inputs the others are computed from
+    has the result's shape. Inputs (reads are views of the caller's arrays), values kept
+    for later loops and the body's results are never written.
+
+    `shapes`: for the body's input texts (and values kept from earlier loops), what their
+    shape is the broadcast of (an array's reads, a captured value, the iteration axis);
+    `sources` receives the same for each statement's target."""
+    protected = set(fn.params) | {x for x in fn.results if isinstance(x, str)}
+    last: dict[str, int] = {}
+    for k, stmt in enumerate(fn.statements):
+        for x in stmt.operands:
+            if isinstance(x, str):
+                last[x] = k
+    found: dict[str, str] = {}
+    for k, stmt in enumerate(fn.statements):
+        names = [x for x in stmt.operands if isinstance(x, str)]
+        mine = [sources.get(x) or shapes.get(x) or frozenset((x,)) for x in names]
+        sources[stmt.target] = frozenset().union(*mine)
+        if stmt.op not in _UFUNCS:
+            continue
+        for x, src in zip(names, mine):
+            if (x in sources and x not in protected and last.get(x) == k
+                    and all(other <= src for other in mine)):
+                args = ", ".join(printer.operand(o) for o in stmt.operands)
+                found[stmt.target] = f"{_UFUNCS[stmt.op]}({args}, out={x})"
+                break
+    return found
 
 
 def _key(loop: Loop, operands: list[str]) -> tuple:
@@ -204,7 +257,7 @@ def numpy_loop_lines(printer: Any, fn: Function, stmt: Stmt,
         return _scatter(printer, stmt.target, spec, operands, used, shared)
     space = _Space(printer, spec.clauses, list(spec.reads.values()), used)
     lines = list(space.lines)
-    texts = _texts(printer, spec, operands, space, lines, used)
+    texts = _texts(printer, spec, operands, space, lines, used, shared.shapes)
     inner, (value,) = shared.code(printer, _key(spec, operands), spec.body, [spec.result],
                                   texts, used)
     lines += inner
@@ -225,15 +278,17 @@ def _varies(spec: Loop, node: int) -> bool:
 
 
 def _texts(printer: Any, spec: Loop, operands: list[str], space: _Space, lines: list[str],
-           used: set[str]) -> dict[str, str]:
+           used: set[str], shapes: dict[str, frozenset]) -> dict[str, str]:
     """Body var name -> text: captures with an iteration axis of 1, reads, loop variables.
-    Captures and index-array reads are bound to names once (they are copies)."""
+    Captures and index-array reads are bound to names once (they are copies). `shapes`
+    records what each text's shape is the broadcast of (see `_in_place`)."""
     outer = _captures(spec, operands)
     texts: dict[str, str] = {}
     for c in spec.captures:
         name = spec.body.values[c]
         texts[name] = fresh("_c", used)
         lines.append(f"{texts[name]} = {_axis(outer[name], spec)}")
+        shapes[texts[name]] = frozenset({("captured", outer[name])})
     for v, (a, index) in spec.reads.items():
         text = space.read(outer[a], index) if spec.clauses else \
             f"{outer[a]}[..., {', '.join(map(indices.text, index))}]"
@@ -242,9 +297,12 @@ def _texts(printer: Any, spec: Loop, operands: list[str], space: _Space, lines: 
             lines.append(f"{name} = {text}")
             text = name
         texts[spec.body.values[v]] = text
+        varies = any(indices.variables(i) for i in index)
+        shapes[text] = frozenset({("read", outer[a], varies)})
     for var in spec.loop_vars:
         if spec.body.lookup_var(var) is not None:
             texts[var] = space.index_var(var)
+            shapes[texts[var]] = frozenset({("iterations",)})
     return texts
 
 
@@ -262,13 +320,14 @@ def _scatter(printer: Any, target: str, spec: Scatter, operands: list[str],
         k += 1 + len(loop.arrays) + len(loop.captures)
         space = _Space(printer, loop.clauses, list(loop.reads.values()), used)
         lines += space.lines
-        texts = _texts(printer, loop, rest, space, lines, used)
+        texts = _texts(printer, loop, rest, space, lines, used, shared.shapes)
         roots = [t for _, t in items]
         if not loop.clauses:                  # x[3] outside loops: d_x[..., 3] += seed
             texts["@seed"] = seed
         elif _reads_seed(loop.body, roots):
             texts["@seed"] = fresh("_seed", used)
             lines.append(f"{texts['@seed']} = {_axis(seed, loop)}")
+            shared.shapes[texts["@seed"]] = frozenset({("captured", seed)})
         inner, values = shared.code(printer, _key(loop, rest), loop.body, roots, texts, used)
         lines += inner
         for (v, _), value in zip(items, values):
