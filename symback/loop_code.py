@@ -226,8 +226,8 @@ def loop_lines(printer: Any, fn: Function, stmt: Stmt, arrays: dict[str, tuple[i
         return []
     spec = fn.structures[stmt.node]
     if isinstance(spec, Loop) and spec.is_read():    # x[3] outside any loop
-        (array, index), = spec.reads.values()
-        name = printer.operand(stmt.operands[0])
+        array, index = spec.reads[spec.result]
+        name = printer.operand(stmt.operands[spec.arrays.index(array)])
         return [f"{stmt.target} = {element(printer.array_style, name, index, arrays[name])}"]
     used = set(fusion.taken)
     lines: list[str] = []

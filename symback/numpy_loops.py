@@ -247,8 +247,8 @@ def numpy_loop_lines(printer: Any, fn: Function, stmt: Stmt,
     """The lines of a loop or scatter statement of a numpy function."""
     spec = fn.structures[stmt.node]
     if isinstance(spec, Loop) and spec.is_read():    # x[3] outside any loop
-        (array, index), = spec.reads.values()
-        name = printer.operand(stmt.operands[0])
+        array, index = spec.reads[spec.result]
+        name = printer.operand(stmt.operands[spec.arrays.index(array)])
         return [f"{stmt.target} = {name}[..., {', '.join(map(indices.text, index))}]"]
     shared = _Shared.of(printer, fn)
     used = shared.taken | shared.kept
