@@ -463,8 +463,9 @@ def _compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
         _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes, strict=strict,
                      shapes=all_shapes, loops=loops)
     if expression.rolled and (sparse or len(expression.outputs) > 1
-                              or (hessian and loops == "auto"
-                                  and _elements(expression.shapes) <= DENSE_HESSIAN)):
+                              or (hessian and (_rolled_prod(expression.graph) or loops == "auto"
+                                               and _elements(expression.shapes)
+                                               <= DENSE_HESSIAN))):
         if loops != "auto":
             raise ArgumentError(_ROLLED_ONLY)
         expression = _parse.parse(expr, declared, max_chars=max_chars, max_nodes=max_nodes,
@@ -541,13 +542,20 @@ def _compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
 DENSE_HESSIAN = 1000
 
 
+def _rolled_prod(g: Any) -> bool:
+    """Whether a rolled prod is in the graph: its second derivatives are not written
+    rolled (at a factor equal to 0 they need the products of all but two factors)."""
+    return any(op == "loop" and g.values[i].kind == "prod" for i, op in enumerate(g.ops))
+
+
 def _elements(shapes: dict[str, tuple[int, ...]]) -> int:
     return sum(math.prod(shape) for shape in shapes.values())
 
 
 _ROLLED_ONLY = ("a program with rolled loops has forward, gradient, value_and_grad (and hvp "
-                "with hessian=True) only: sparse=True and several outputs need "
-                "loops='unroll' (or loops='auto', which unrolls for them)")
+                "with hessian=True, except through a prod) only: sparse=True, several "
+                "outputs and hessian=True with a prod need loops='unroll' (or "
+                "loops='auto', which unrolls for them)")
 
 
 def check_options(**options: Any) -> None:

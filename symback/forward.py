@@ -19,7 +19,7 @@ from typing import Callable
 from .graph import Graph
 from .indices import text as index_text
 from .loops import Loop, Scatter
-from .reverse import gradient, local_partials, selection, times
+from .reverse import gradient, local_partials, times, weighted_spec
 
 
 @dataclass
@@ -133,10 +133,6 @@ def _loop_tangent(g: Graph, node: int, tangent_of: Callable[[int], int | None]) 
     """The tangent a rolled sum gets from its arrays: the sum loop of
     d(body)/d(x[index]) * v_x[index] over the reads of arrays with a tangent array."""
     spec: Loop = g.values[node]
-    if spec.kind != "sum":                    # a min or max: through its selection
-        selected, count = selection(g, node)
-        moved = _loop_tangent(g, selected, tangent_of)
-        return None if moved is None else g.apply("div", moved, count)
     args = g.args[node]
     first = len(spec.arrays)
     seeds, reads, names, nodes = _tangent_reads(g, spec, args[:first], tangent_of)
@@ -151,8 +147,11 @@ def _loop_tangent(g: Graph, node: int, tangent_of: Callable[[int], int | None]) 
             total = term if total is None else body.apply("add", total, term)
     if total is None:
         return None
+    if spec.kind != "sum":                    # min, max, prod: weighted (reverse.weights)
+        spec, args = weighted_spec(g, node, total)
+        total = spec.result
     moved = replace(spec, kind="sum", result=total, reads=reads,
-                    arrays=spec.arrays + tuple(names), _partials={})
+                    arrays=spec.arrays + tuple(names), _partials={}, _selection=None)
     return g.structure("loop", moved, args[:first] + tuple(nodes) + args[first:])
 
 

@@ -271,9 +271,10 @@ def _nest_runs(printer: Any, runs: list[_Run], arrays: dict[str, tuple[int, ...]
         return inner + [f"{first.target} = {values[0]}"]
     before, k = [], 0
     for run in runs:
-        if run.seed is None and run.loop.kind == "sum":
-            before.append(f"{run.target} = 0.0")
-            inner.append(f"{run.target} += {values[k]}")
+        if run.seed is None and run.loop.kind in ("sum", "prod"):
+            sign = "+" if run.loop.kind == "sum" else "*"
+            before.append(f"{run.target} = {'0.0' if sign == '+' else '1.0'}")
+            inner.append(f"{run.target} {sign}= {values[k]}")
             k += 1
             continue
         if run.seed is None:                  # min, max

@@ -36,8 +36,8 @@ from .indices import Index
 # `loops="auto"` rolls a sum, min or max comprehension of at least this many iterations.
 AUTO_ROLL = 256
 
-# The reductions that stay loops (`prod` is unrolled).
-ROLLED = ("sum", "min", "max")
+# The reductions that stay loops.
+ROLLED = ("sum", "prod", "min", "max")
 
 LOOP_MODES = ("auto", "roll", "unroll")
 
@@ -54,15 +54,15 @@ class Clause:
 
 @dataclass(eq=False)
 class Loop:
-    """A rolled reduction: the sum, min or max of `body[result]` over the iterations of
-    `clauses`.
+    """A rolled reduction: the sum, product, min or max of `body[result]` over the
+    iterations of `clauses`.
 
-    A min or max is differentiated through its *selection* (`reverse.selection`): the
-    iterations whose value equals the result share its derivative equally, as sum loops
-    of `where(f == L, ..., 0)` divided by their count.
+    A min, max or prod is differentiated as a weighted sum, d(L) = sum_i w_i d(f_i)
+    (`reverse.weights`): for a min or max the iterations that reach it share its
+    derivative equally; for a prod w_i is the product of the other factors.
 
     Attributes:
-        kind: "sum", "min" or "max".
+        kind: "sum", "prod", "min" or "max".
         clauses: the `for` and `if` clauses, outermost first.
         body: the body graph (shared by the loops derived from this one).
         result: the body node summed.
@@ -82,7 +82,7 @@ class Loop:
     captures: tuple[int, ...]
     pos: int = 0
     _partials: dict[int, int] = field(default_factory=dict, repr=False)
-    _selection: tuple[int, int] | None = field(default=None, repr=False)
+    _selection: tuple | None = field(default=None, repr=False)   # reverse.weights
 
     def derived(self, result: int) -> "Loop":
         """The sum loop over the same iterations of another body node (a partial)."""

@@ -888,7 +888,7 @@ class _Parser:
         found = tuple(clauses)
         if self.loops == "auto" and not count_at_least(found, AUTO_ROLL):
             return None
-        if opener.text != "sum" and not count_at_least(found, 1):
+        if opener.text in ("min", "max") and not count_at_least(found, 1):
             raise self.error(f"{opener.text}() of an empty range", opener)
         return found
 

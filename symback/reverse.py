@@ -68,13 +68,9 @@ def gradient(g: Graph, output: int, wrt: list[int]) -> Gradient:
         if op in ("var", "const"):
             continue
         if op == "loop":                   # the arrays it reads: scattered at the end
-            loop, seed = i, a
-            if g.values[i].kind != "sum":  # a min or max: through its selection
-                loop, count = selection(g, i)
-                seed = g.apply("div", a, count)
             for arr in g.args[i][:len(g.values[i].arrays)]:
                 if active[arr]:
-                    scatters.setdefault(arr, []).append((loop, seed))
+                    scatters.setdefault(arr, []).append((i, a))
         for _, arg, partial in local_partials(g, i, active):
             term = times(g, a, partial)
             if term is None:
@@ -123,17 +119,12 @@ def local_partials(g: Graph, node: int,
 
 
 def _loop_partials(g: Graph, node: int, active: bytearray) -> Iterator[tuple[int, int, int]]:
-    """The partials of a rolled sum with respect to its captured values: sum loops over the
-    body's partials, which the rule table builds on the body graph (arrays: `scatter`)."""
+    """The partials of a rolled loop with respect to its captured values: loops over the
+    body's partials, which the rule table builds on the body graph (arrays: `scatter`).
+    A sum's are sums of df/dc; a min's, max's or prod's are `weighted` sums."""
     spec: Loop = g.values[node]
     args = g.args[node]
     first = len(spec.arrays)
-    if spec.kind != "sum":                    # d(min)/dc = (selected sum of df/dc) / count
-        selected, count = selection(g, node)
-        for k, arg, p in _loop_partials(g, selected, active):
-            if k < len(args):                 # not the min itself (a condition only)
-                yield k, arg, g.apply("div", p, count) if not g.is_const(p, 0.0) else p
-        return
     for k, cap in enumerate(spec.captures):
         arg = args[first + k]
         if not active[arg]:
@@ -144,32 +135,71 @@ def _loop_partials(g: Graph, node: int, active: bytearray) -> Iterator[tuple[int
         p = spec.partial(cap)
         if spec.body.is_const(p, 0.0):
             yield first + k, arg, g.const(0.0)
-        else:
+        elif spec.kind == "sum":
             yield first + k, arg, g.structure("loop", spec.derived(p), args)
+        else:
+            yield first + k, arg, weighted(g, node, p)
 
 
-def selection(g: Graph, node: int) -> tuple[int, int]:
-    """For a rolled min or max L = min_i f_i: the sum loop of where(f_i == L, f_i, 0) and
-    the count loop of where(f_i == L, 1, 0), L captured as a condition only. The selected
-    sum has the min's derivative times the count (ties share it equally)."""
+def weights(g: Graph, node: int) -> tuple[int, tuple[tuple[int, int], ...]]:
+    """d(L) = sum_i w_i d(f_i) for a rolled min, max or prod L of the body values f_i: the
+    body node of w_i, and the values it reads from outside, as (body var, outer node).
+
+    - min and max: w_i = where(f_i == L, 1 / count, 0), count the sum loop of
+      where(f_i == L, 1, 0): the iterations that reach the extremum share its derivative.
+    - prod: with `zeros` the number of f_i equal to 0 and `rest` the product of the others,
+      w_i = rest / f_i without zeros, rest for the one zero factor, else 0: the product of
+      the other factors, exact at zeros.
+    """
     spec: Loop = g.values[node]
     if spec._selection is None:
-        body = spec.body
-        chosen = body.apply("eq", spec.result, body.var(f"@{node}"))
-        zero = body.const(0.0)
-        captures = spec.captures + (body.var(f"@{node}"),)
-        args = g.args[node] + (node,)
-        loops = [g.structure("loop", replace(spec.derived(body.apply("where", chosen, r, zero)),
-                                             captures=captures), args)
-                 for r in (spec.result, body.const(1.0))]
-        spec._selection = (loops[0], loops[1])
+        body, f = spec.body, spec.result
+        zero, one = body.const(0.0), body.const(1.0)
+        if spec.kind == "prod":
+            is_zero = body.apply("eq", f, zero)
+            zeros = g.structure("loop", spec.derived(body.apply("where", is_zero, one, zero)),
+                                g.args[node])
+            rest = g.structure("loop", replace(spec.derived(body.apply("where", is_zero, one, f)),
+                                               kind="prod"), g.args[node])
+            zv, rv = body.var(f"@{zeros}"), body.var(f"@{rest}")
+            alone = body.apply("where", body.apply("eq", zv, one), rv, zero)
+            w = body.apply("where", body.apply("eq", zv, zero), body.apply("div", rv, f),
+                           body.apply("where", is_zero, alone, zero))
+            spec._selection = (w, ((zv, zeros), (rv, rest)))
+        else:
+            lv = body.var(f"@{node}")
+            chosen = body.apply("eq", f, lv)
+            count = g.structure("loop", replace(spec.derived(body.apply("where", chosen, one,
+                                                                          zero)),
+                                                captures=spec.captures + (lv,)),
+                                g.args[node] + (node,))
+            share = g.apply("div", g.const(1.0), count)
+            sv = body.var(f"@{share}")
+            spec._selection = (body.apply("where", chosen, sv, zero), ((lv, node), (sv, share)))
     return spec._selection
+
+
+def weighted_spec(g: Graph, node: int, result: int) -> tuple[Loop, tuple[int, ...]]:
+    """The sum loop of w_i * result_i (see `weights`) and its operands."""
+    spec: Loop = g.values[node]
+    w, extra = weights(g, node)
+    term = times(spec.body, w, result)
+    moved = replace(spec.derived(term if term is not None else spec.body.const(0.0)),
+                    captures=spec.captures + tuple(v for v, _ in extra))
+    return moved, g.args[node] + tuple(n for _, n in extra)
+
+
+def weighted(g: Graph, node: int, result: int) -> int:
+    """The node of the sum loop of w_i * result_i over a min, max or prod loop."""
+    moved, args = weighted_spec(g, node, result)
+    return g.structure("loop", moved, args)
 
 
 def scatter(g: Graph, array: int, terms: list[tuple[int, int]]) -> int:
     """The adjoint of the whole-array input `array`: a scatter node (see `loops.Scatter`)
-    adding, for each (loop, adjoint) in `terms`, adjoint * d(body)/d(read) at each read of
-    the array, built on the loop's body graph by the rule table."""
+    adding, for each (loop, adjoint) in `terms`, adjoint * d(L)/d(read) at each read of
+    the array (weighted for a min, max or prod), built on the loop's body graph by the
+    rule table."""
     name = g.values[array]
     parts = []
     args: list[int] = []
@@ -180,11 +210,17 @@ def scatter(g: Graph, array: int, terms: list[tuple[int, int]]) -> int:
         reads = [v for v, (a, _) in spec.reads.items() if a == name]
         partials = [body.const(1.0)] if spec.is_read() else \
             gradient(body, spec.result, reads).grads       # (x[3] outside loops: 1)
+        loop_args = g.args[loop]
+        if spec.kind != "sum":
+            w, _ = weights(g, loop)
+            partials = [t if (t := times(body, w, p)) is not None else body.const(0.0)
+                        for p in partials]
+            spec, loop_args = weighted_spec(g, loop, spec.result)
         items = [(v, t) for v, p in zip(reads, partials)
                  if (t := times(body, seed_var, p)) is not None]
         if items:
             parts.append((spec, seed_var, items))
-            args += [seed, *g.args[loop]]
+            args += [seed, *loop_args]
     return g.structure("scatter", Scatter(name, g.arrays[name], parts), tuple(args))
 
 

@@ -118,6 +118,9 @@ PROGRAMS = {
     "closest_pair": ("# vars: X[10, 2]\n"
                      "min((X[i,0]-X[j,0])**2 + (X[i,1]-X[j,1])**2 "
                      "for i in range(10) for j in range(i+1, 10))", {"X": (10, 2)}, ()),
+    "products": ("# vars: x[30] t\n"
+                 "prod(1 + t*sin(x[i]) * x[i+1] for i in range(29)) + prod(x[i] for i in range(30))"
+                 " + prod(x) * t", {"x": (30,)}, ("t",)),
     "two_loops_one_array": ("# vars: x[50] c\n"
                             "u = sum(c*x[i]**2 for i in range(50))\n"
                             "v = sum(cos(x[i] - x[i+1]) for i in range(49))\n"
@@ -140,6 +143,24 @@ def test_array_workloads_both_ways(name):
     compiled = symback.compile(source.text, loops="roll", cache=False)
     point = dict(zip(compiled.inputs, array_oracle.args_of(compiled, source.point)))
     _compare(source.text, point, must_roll=name != "mlp")
+
+
+@pytest.mark.parametrize("zeros", [[3], [3, 17], [0, 5, 29]])
+def test_products_at_zero_factors(zeros):
+    """d prod / d x_k is the product of the other factors, exact when factors are 0."""
+    import numpy as np
+    text = "# vars: x[30]\nprod(x[i] for i in range(30)) + prod(x)**2"
+    x = np.random.default_rng(1).uniform(0.6, 1.4, 30)
+    x[zeros] = 0.0
+    _compare(text, {"x": x})
+
+
+def test_hessian_through_prod_unrolls_or_is_refused():
+    text = "# vars: x[2000]\nprod(x[i]**2 + 1 for i in range(2000))"
+    c = symback.compile(text.replace("2000", "300"), hessian=True, cache=False)
+    assert not c.expression.rolled
+    with pytest.raises(ArgumentError, match="hessian=True with a prod"):
+        symback.compile(text, hessian=True, loops="roll", cache=False)
 
 
 def _random_program(rng: random.Random) -> tuple[str, dict, tuple]:
@@ -185,7 +206,7 @@ def _random_program(rng: random.Random) -> tuple[str, dict, tuple]:
             return f"where({cond}, {a}, {b})"
         return f"sqrt(({a})**2 + 1)"
 
-    kind = rng.choice(["sum", "sum", "min", "max"])
+    kind = rng.choice(["sum", "sum", "min", "max", "prod"])
     if kind != "sum" and "if" in clauses:
         clauses = clauses[:clauses.index(" if")]        # never an empty min
     text = (f"# vars: x[{size}] M[{size}, 2] t\ns = t**2 + 1\n"
