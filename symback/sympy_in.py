@@ -117,7 +117,11 @@ def expression(obj: Any, wrt: Sequence[Any] | str | None = None, *,
         outputs.append(node)
     by_name = {names[s]: s for s in wrt_syms + others}
     text = _text(sympy, obj, order, items, by_name)
-    return SympyExpression(g, outputs, labels, inputs, text, {}, [0] * len(outputs),
+    reached = set(outputs)                    # the inputs the outputs read, for warnings
+    for i in g.live(outputs):                 # about wrt names that do not occur (without
+        reached.update(g.args[i])             # sympy's recursive free_symbols)
+    uses = {g.values[v]: 0 for v in reached if g.ops[v] == "var"}
+    return SympyExpression(g, outputs, labels, inputs, text, {}, [0] * len(outputs), uses,
                            symbols=by_name, wrt=[names[s] for s in wrt_syms])
 
 
