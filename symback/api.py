@@ -356,13 +356,14 @@ def compile(expr: str | Sequence[str], wrt: Sequence[str] | str | None = None,
             line: `# vars: x[1000] W[4,3] t`). The text indexes them (`x[i]`, `W[i, j]`)
             and reduces them (`sum(x)`, `sum(E for i in range(len(x)))`); `wrt` may name
             them.
-        loops: "auto" (default) keeps a `sum(...)` comprehension of 256 or more iterations
-            as a loop in the generated code (`for` loops; slices on numpy), so code size and
-            compile time do not grow with n; "roll" keeps every `sum` comprehension a loop;
-            "unroll" writes every term out. A program with rolled loops has `forward`,
-            `gradient`, `value_and_grad` and, with `hessian=True`, `hvp` (no dense
-            `hessian`); "auto" unrolls for `sparse`, several outputs, and `hessian` when the
-            inputs have at most 1,000 elements.
+        loops: "auto" (default) keeps a `sum`, `prod`, `min` or `max` comprehension of 256
+            or more iterations as a loop in the generated code (`for` loops; slices on
+            numpy), so code size and compile time do not grow with n; "roll" keeps every
+            such comprehension a loop; "unroll" writes every term out. A program with
+            rolled loops has `forward`, `gradient`, `value_and_grad` and, with
+            `hessian=True`, `hvp` (no dense `hessian`); "auto" unrolls for `sparse`,
+            several outputs, a Hessian through a `prod`, and `hessian` when the inputs have
+            at most 1,000 elements ("roll" refuses those).
         cache: look the result up in, and store it into, the compile cache (see
             `symback.cache`): True or False; None (default) uses it unless the environment
             sets SYMBACK_CACHE=0. A hit does not parse: it returns in milliseconds.

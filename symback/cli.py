@@ -53,9 +53,9 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="how Jacobians and Hessians are built: auto (fewer operations, "
                       "default), reverse sweeps, or forward sweeps (forward over reverse)")
     comp.add_argument("--loops", choices=("auto", "roll", "unroll"), default="auto",
-                      help="sum(... for i in range(n)) comprehensions: auto (default) keeps "
-                      "those of 256 or more iterations as for loops, roll keeps all, "
-                      "unroll writes every term out")
+                      help="sum/prod/min/max(... for i in range(n)) comprehensions: auto "
+                      "(default) keeps those of 256 or more iterations as loops, roll keeps "
+                      "all, unroll writes every term out")
     comp.add_argument("--name", help="the module's name shown in its docstring "
                       "(default: the file's '# name:' or stem, else 'expr')")
     comp.add_argument("--strict", action="store_true",
