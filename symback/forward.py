@@ -151,7 +151,7 @@ def _loop_tangent(g: Graph, node: int, tangent_of: Callable[[int], int | None]) 
         spec, args = weighted_spec(g, node, total)
         total = spec.result
     moved = replace(spec, kind="sum", result=total, reads=reads,
-                    arrays=spec.arrays + tuple(names), _partials={}, _selection=None)
+                    arrays=spec.arrays + tuple(names), _partials={}, _weights=None)
     return g.structure("loop", moved, args[:first] + tuple(nodes) + args[first:])
 
 

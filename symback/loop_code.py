@@ -209,19 +209,23 @@ class _Fusion:
         runs = _runs(fn.structures[stmt.node], stmt.target, _operands(stmt, printer))
         return runs[0] if len(runs) == 1 else None
 
-    @staticmethod
-    def of(printer: Any, fn: Function) -> "_Fusion":
-        memo = printer.__dict__.setdefault("_fused_loops", {})
-        if fn.name not in memo:
-            memo[fn.name] = _Fusion(printer, fn)
-        return memo[fn.name]
+
+
+def per_function(printer: Any, fn: Function, plan: Callable[[Any, Function], Any]) -> Any:
+    """`plan(printer, fn)`, made once per printed function and kept on the printer (a plan
+    of which loops of `fn` share work: `_Fusion`, `numpy_loops._Shared`)."""
+    memo = printer.__dict__.setdefault("_loop_plans", {})
+    key = (plan, fn.name)
+    if key not in memo:
+        memo[key] = plan(printer, fn)
+    return memo[key]
 
 
 def loop_lines(printer: Any, fn: Function, stmt: Stmt, arrays: dict[str, tuple[int, ...]]
                ) -> list[str]:
     """The lines of a loop or scatter statement of `fn` (python and numba), with the
     statements `_Fusion` joins to it; nothing for a statement joined to an earlier one."""
-    fusion = _Fusion.of(printer, fn)
+    fusion = per_function(printer, fn, _Fusion)
     if stmt.target in fusion.absorbed:
         return []
     spec = fn.structures[stmt.node]

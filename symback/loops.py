@@ -82,11 +82,11 @@ class Loop:
     captures: tuple[int, ...]
     pos: int = 0
     _partials: dict[int, int] = field(default_factory=dict, repr=False)
-    _selection: tuple | None = field(default=None, repr=False)   # reverse.weights
+    _weights: tuple | None = field(default=None, repr=False)   # reverse.weights
 
     def derived(self, result: int) -> "Loop":
         """The sum loop over the same iterations of another body node (a partial)."""
-        return replace(self, kind="sum", result=result, _partials={}, _selection=None)
+        return replace(self, kind="sum", result=result, _partials={}, _weights=None)
 
     @property
     def loop_vars(self) -> tuple[str, ...]:

@@ -26,7 +26,7 @@ from typing import Any
 
 from . import indices
 from .indices import Index
-from .loop_code import _captures, _operands, body_code, fresh, taken_names
+from .loop_code import _captures, _operands, body_code, fresh, per_function, taken_names
 from .loops import Clause, Loop, Scatter
 from .schedule import Function, Stmt
 
@@ -158,13 +158,6 @@ class _Shared:
                     for n in body.live(roots):
                         counts[n] = counts.get(n, 0) + 1
 
-    @staticmethod
-    def of(printer: Any, fn: Function) -> "_Shared":
-        memo = printer.__dict__.setdefault("_shared_loops", {})
-        if fn.name not in memo:
-            memo[fn.name] = _Shared(printer, fn)
-        return memo[fn.name]
-
     def code(self, printer: Any, key: tuple, body: Any, roots: list[int], texts: dict[str, str],
              used: set[str]) -> tuple[list[str], list[str]]:
         known = self.known.setdefault(key, {})
@@ -250,7 +243,7 @@ def numpy_loop_lines(printer: Any, fn: Function, stmt: Stmt,
         array, index = spec.reads[spec.result]
         name = printer.operand(stmt.operands[spec.arrays.index(array)])
         return [f"{stmt.target} = {name}[..., {', '.join(map(indices.text, index))}]"]
-    shared = _Shared.of(printer, fn)
+    shared = per_function(printer, fn, _Shared)
     used = shared.taken | shared.kept
     operands = _operands(stmt, printer)
     if isinstance(spec, Scatter):

@@ -152,7 +152,7 @@ def weights(g: Graph, node: int) -> tuple[int, tuple[tuple[int, int], ...]]:
       the other factors, exact at zeros.
     """
     spec: Loop = g.values[node]
-    if spec._selection is None:
+    if spec._weights is None:
         body, f = spec.body, spec.result
         zero, one = body.const(0.0), body.const(1.0)
         if spec.kind == "prod":
@@ -165,7 +165,7 @@ def weights(g: Graph, node: int) -> tuple[int, tuple[tuple[int, int], ...]]:
             alone = body.apply("where", body.apply("eq", zv, one), rv, zero)
             w = body.apply("where", body.apply("eq", zv, zero), body.apply("div", rv, f),
                            body.apply("where", is_zero, alone, zero))
-            spec._selection = (w, ((zv, zeros), (rv, rest)))
+            spec._weights = (w, ((zv, zeros), (rv, rest)))
         else:
             lv = body.var(f"@{node}")
             chosen = body.apply("eq", f, lv)
@@ -175,8 +175,8 @@ def weights(g: Graph, node: int) -> tuple[int, tuple[tuple[int, int], ...]]:
                                 g.args[node] + (node,))
             share = g.apply("div", g.const(1.0), count)
             sv = body.var(f"@{share}")
-            spec._selection = (body.apply("where", chosen, sv, zero), ((lv, node), (sv, share)))
-    return spec._selection
+            spec._weights = (body.apply("where", chosen, sv, zero), ((lv, node), (sv, share)))
+    return spec._weights
 
 
 def weighted_spec(g: Graph, node: int, result: int) -> tuple[Loop, tuple[int, ...]]:
